@@ -1,0 +1,76 @@
+"""``hotline serve``: the embedded default. Creates the data folder and the
+database on first run (``migrate`` every time: it is idempotent), then supervises
+the web and worker processes. ``hotline web`` (``--web-only``) runs uvicorn alone."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+
+from hotline.lib.supervisor import ChildSpec, Supervisor
+
+DEFAULT_LISTEN = "127.0.0.1:8000"
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``host:port``, ``[v6]:port`` or ``:port`` (all interfaces)."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise CommandError(f"HOTLINE_HTTP_LISTEN: expected host:port, got {value!r}")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)
+
+
+def _hotline(*args: str) -> list[str]:
+    return [sys.executable, "-m", "hotline.cli", *args]
+
+
+def child_specs(host: str, port: int, *, worker: bool = True) -> list[ChildSpec]:
+    """The processes ``hotline serve`` supervises. Add a process role here
+    (the pbx, when it exists: ``ChildSpec("pbx", _hotline("pbx"))``)."""
+    env = {"HOTLINE_DATA_DIR": str(settings.DATA_DIR), "DJANGO_SETTINGS_MODULE": "hotline.settings"}
+    specs = [ChildSpec("web", _hotline("web", "--host", host, "--port", str(port)), env)]
+    if worker:
+        specs.append(ChildSpec("worker", _hotline("worker"), env))
+    return specs
+
+
+class Command(BaseCommand):
+    help = "Run the hotline: web + worker under one supervisor (启动全部服务)."
+    requires_system_checks = ()
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        host, port = parse_listen(os.environ.get("HOTLINE_HTTP_LISTEN") or DEFAULT_LISTEN)
+        parser.add_argument("--host", default=host, help=f"listen address (default from HOTLINE_HTTP_LISTEN: {host})")
+        parser.add_argument("--port", type=int, default=port, help=f"listen port (default {port})")
+        parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
+        parser.add_argument("--web-only", action="store_true", help="run uvicorn in this process, nothing else (hotline web)")
+        parser.add_argument("--stop-timeout", type=float, default=10.0, help="seconds to wait for children on shutdown")
+
+    def log(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        host, port = opts["host"], opts["port"]
+        if opts["web_only"]:
+            import uvicorn
+
+            uvicorn.run("hotline.asgi:application", host=host, port=port, log_level=os.environ.get("HOTLINE_LOG_LEVEL", "info").lower(), lifespan="off")
+            return
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        self.stdout.write(f"数据目录 / data dir: {settings.DATA_DIR}")
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("数据库已是最新 / database schema is up to date")
+        connections.close_all()  # the children open their own
+        shown = f"[{host}]" if ":" in host else host
+        self.stdout.write(self.style.SUCCESS(f"热线平台已启动 / hotline running at http://{shown}:{port}/  (Ctrl-C 停止 / to stop)"))
+        self.stdout.flush()
+        supervisor = Supervisor(child_specs(host, port, worker=not opts["no_worker"]), stop_timeout=opts["stop_timeout"], log=self.log)
+        supervisor.run()

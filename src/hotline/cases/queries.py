@@ -1,0 +1,148 @@
+"""Ticket search: combined filters, sorting and pagination, in SQL.
+
+Shared by the list endpoint, the exports and (later) the pages, so a filter means
+the same thing everywhere. The caller's data scope comes first (access.visible_tickets).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from hotline.accounts.models import User
+from hotline.cases import access, deadlines
+from hotline.cases.models import Status, Ticket, TicketAssist, Urgency
+from hotline.directory.models import Category, Department
+from hotline.lib.errors import InvalidInput
+
+SORTABLE = {
+    "created_at", "number", "deadline", "status", "urgency", "registered_at", "dispatched_at", "closed_at", "updated_at",
+}
+MAX_PAGE_SIZE = 200
+#: Counting stops here; beyond it the answer is "more than COUNT_CAP".
+COUNT_CAP = 10_000
+
+
+@dataclass
+class TicketFilter:
+    number: str | None = None
+    q: str | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+    source: str | None = None
+    service_type: str | None = None
+    category: str | None = None
+    district: str | None = None
+    lead_department: str | None = None
+    assisting_department: str | None = None
+    include_subdepartments: bool = True
+    handler: int | None = None
+    status: list[str] = field(default_factory=list)
+    colour: str | None = None
+    urgency: str | None = None
+    phone: str | None = None
+    sort: str = "-created_at"
+    page: int = 1
+    page_size: int = 20
+
+
+def _dept(value: str, name: str) -> Department:
+    dept = Department.objects.filter(pk=int(value)).first() if value.isdigit() else Department.objects.filter(code=value).first()
+    if dept is None:
+        raise InvalidInput(name, "exists", f"{name}: no department {value!r}")
+    return dept
+
+
+def _code_or_id(prefix: str, value: str) -> Q:
+    return Q(**{f"{prefix}_id": int(value)}) if value.isdigit() else Q(**{f"{prefix}__code": value})
+
+
+def apply_filters(qs: QuerySet[Ticket], f: TicketFilter, now: dt.datetime) -> QuerySet[Ticket]:
+    if f.number:
+        qs = qs.filter(number__startswith=f.number.strip())
+    if f.q:
+        for word in f.q.split()[:5]:
+            qs = qs.filter(Q(summary__icontains=word) | Q(content__icontains=word) | Q(address__icontains=word))
+    if f.created_from and f.created_to and f.created_from > f.created_to:
+        raise InvalidInput("created_from", "before_created_to", "created_from must be before created_to")
+    if f.created_from:
+        qs = qs.filter(created_at__gte=f.created_from)
+    if f.created_to:
+        qs = qs.filter(created_at__lt=f.created_to)
+    if f.source:
+        qs = qs.filter(_code_or_id("source", f.source))
+    if f.service_type:
+        qs = qs.filter(_code_or_id("service_type", f.service_type))
+    if f.category:
+        cat = Category.objects.filter(pk=int(f.category)).first() if f.category.isdigit() else Category.objects.filter(code=f.category).first()
+        if cat is None:
+            raise InvalidInput("category", "exists", f"category: no entry {f.category!r}")
+        qs = qs.filter(Q(category=cat) | Q(category__parent=cat))
+    if f.district:
+        qs = qs.filter(_code_or_id("district", f.district))
+    if f.lead_department:
+        dept = _dept(f.lead_department, "lead_department")
+        qs = qs.filter(lead_department__path__startswith=dept.path) if f.include_subdepartments else qs.filter(lead_department=dept)
+    if f.assisting_department:
+        dept = _dept(f.assisting_department, "assisting_department")
+        assist = TicketAssist.objects.filter(department__path__startswith=dept.path) if f.include_subdepartments else TicketAssist.objects.filter(department=dept)
+        qs = qs.filter(pk__in=assist.values("ticket_id"))
+    if f.handler:
+        qs = qs.filter(handler_id=f.handler)
+    if f.status:
+        bad = [s for s in f.status if s not in Status.values]
+        if bad:
+            raise InvalidInput("status", "choice", f"unknown status {bad[0]!r}; allowed: {Status.values}")
+        qs = qs.filter(status__in=f.status)
+    if f.colour:
+        if f.colour not in deadlines.COLOURS:
+            raise InvalidInput("colour", "choice", f"colour must be one of {list(deadlines.COLOURS)}")
+        qs = qs.filter(deadlines.colour_q(f.colour, now))
+    if f.urgency:
+        if f.urgency not in Urgency.values:
+            raise InvalidInput("urgency", "choice", f"urgency must be one of {Urgency.values}")
+        qs = qs.filter(urgency=f.urgency)
+    if f.phone:
+        qs = qs.filter(contact_phone=f.phone.strip())
+    return qs
+
+
+def order(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
+    key = sort.lstrip("-")
+    if key not in SORTABLE:
+        raise InvalidInput("sort", "choice", f"sort must be one of {sorted(SORTABLE)} with optional '-'")
+    direction = "-" if sort.startswith("-") else ""
+    return qs.order_by(f"{direction}{key}", f"{direction}id")
+
+
+def search(user: User, f: TicketFilter, now: dt.datetime) -> tuple[QuerySet[Ticket], int, bool, list[Ticket]]:
+    """(filtered queryset, count, count_capped, the requested page)."""
+    if f.page < 1:
+        raise InvalidInput("page", "min", "page must be at least 1")
+    if not 1 <= f.page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput("page_size", "range", f"page_size must be 1..{MAX_PAGE_SIZE}")
+    qs = order(apply_filters(access.visible_tickets(user), f, now), f.sort)
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    capped = count > COUNT_CAP
+    start = (f.page - 1) * f.page_size
+    page = list(
+        qs.select_related("source", "service_type", "category", "district", "lead_department", "handler")[start : start + f.page_size]
+    )
+    return qs, min(count, COUNT_CAP), capped, page
+
+
+def parse_list(value: str | list[str] | None) -> list[str]:
+    if not value:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+def filter_from_params(params: Any) -> TicketFilter:
+    """A TicketFilter from the API's query schema (any object with the attributes)."""
+    values = {k: getattr(params, k) for k in TicketFilter.__dataclass_fields__ if hasattr(params, k)}
+    values["status"] = parse_list(values.get("status"))
+    return TicketFilter(**{k: v for k, v in values.items() if v is not None})

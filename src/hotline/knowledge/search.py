@@ -1,0 +1,434 @@
+"""Chinese full-text search: segmentation, synonyms, and two engines behind one
+interface.
+
+Segmentation is jieba with the packaged user dictionary (``data/userdict.txt``:
+the city's places, departments and policy terms) plus the words administrators add
+(``DictionaryWord``). Both engines index *segmented* text (words joined by spaces,
+stored in ``Article.search_title/search_body`` and ``TicketIndex.tokens``), so
+neither needs a Chinese tokenizer of its own:
+
+- SQLite (embedded default): FTS5 external-content tables kept in sync by
+  triggers, ranked by ``bm25()``;
+- PostgreSQL: generated ``tsvector`` columns (``'simple'`` configuration) with GIN
+  indexes, ranked by ``ts_rank_cd``.
+
+Queries are segmented the same way, stop words dropped, each word expanded with its
+synonyms (``SynonymGroup``) and the alternatives OR-ed: relevance ranking does the
+rest. Expired, not-yet-effective and unpublished articles are filtered in SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+USERDICT = Path(__file__).parent / "data" / "userdict.txt"
+SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.txt"
+#: How often a process looks for administrators' new words and synonyms.
+VOCABULARY_REFRESH_SECONDS = 30.0
+
+STOPWORDS = frozenset(
+    """的 了 是 在 我 你 他 她 它 们 我们 你们 他们 这 那 这个 那个 哪 哪个 哪里 怎么 怎么样 怎样 如何 什么 为什么
+    吗 呢 啊 吧 呀 哦 嗯 请问 请 问 想 想问 咨询 一下 有 没 和 与 及 或 或者 也 都 就 还 又 很 被 把 给 让 从 自 到 对
+    于 为 以 之 而 但 但是 如果 因为 所以 可以 能 能否 是否 要 需要 应该 会 该 个 些 一些 等 中 上 下 里 后 前
+    来电 来电人 来电者 反映 市民 称 表示 现 目前 现在 已经 已 情况 问题 相关 有关 进行 处理 要求 希望 尽快 诉求
+    办理 怎么办 多少 哪些 什么样 如何是好 了解""".split()
+)
+
+_TOKEN_RE = re.compile(r"^[\w\u4e00-\u9fff]+$")
+
+
+def _plain_token(token: str) -> bool:
+    return bool(_TOKEN_RE.match(token))
+
+
+class Vocabulary:
+    """One process's jieba tokenizer and synonym table, reloaded when
+    administrators change the words (checked every VOCABULARY_REFRESH_SECONDS)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokenizer: Any = None
+        self._synonyms: dict[str, tuple[str, ...]] = {}
+        self._canonical: dict[str, str] = {}
+        self._stamp: tuple[Any, ...] | None = None
+        self._checked = 0.0
+
+    def invalidate(self) -> None:
+        self._checked = 0.0
+
+    def _db_stamp(self) -> tuple[Any, ...]:
+        from django.db.models import Count, Max
+
+        from hotline.knowledge.models import DictionaryWord, SynonymGroup
+
+        try:
+            w = DictionaryWord.objects.aggregate(n=Count("id"), m=Max("created_at"), i=Max("id"))
+            s = SynonymGroup.objects.aggregate(n=Count("id"), m=Max("updated_at"), i=Max("id"))
+        except Exception:  # table missing (before migrate) or no database: packaged words only
+            return ()
+        return (w["n"], w["m"], w["i"], s["n"], s["m"], s["i"])
+
+    def _ensure(self) -> None:
+        now = time.monotonic()
+        if self._tokenizer is not None and now - self._checked < VOCABULARY_REFRESH_SECONDS:
+            return
+        with self._lock:
+            if self._tokenizer is not None and now - self._checked < VOCABULARY_REFRESH_SECONDS:
+                return
+            stamp = self._db_stamp()
+            if self._tokenizer is None or stamp != self._stamp:
+                self._load(stamp)
+            self._checked = now
+
+    def _load(self, stamp: tuple[Any, ...]) -> None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        if USERDICT.exists():
+            tokenizer.load_userdict(str(USERDICT))
+        groups: list[list[str]] = []
+        if SYNONYMS_FILE.exists():
+            for line in SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    groups.append([w.strip() for w in re.split(r"[,，\s]+", line) if w.strip()])
+        if stamp:
+            from hotline.knowledge.models import DictionaryWord, SynonymGroup
+
+            for word, freq, tag in DictionaryWord.objects.values_list("word", "freq", "tag"):
+                tokenizer.add_word(word, freq, tag or None)
+            groups.extend([list(g.words) for g in SynonymGroup.objects.all()])
+        synonyms: dict[str, set[str]] = {}
+        canonical: dict[str, str] = {}
+        for group in groups:
+            words = [w.lower() for w in group if w]
+            for w in words:
+                synonyms.setdefault(w, set()).update(words)
+                canonical.setdefault(w, words[0])
+                # Multi-character synonyms must survive segmentation as one word.
+                if len(w) > 1 and not tokenizer.FREQ.get(w):
+                    tokenizer.add_word(w, 2000)
+        self._tokenizer = tokenizer
+        self._synonyms = {k: tuple(sorted(v, key=lambda x: (-len(x), x))) for k, v in synonyms.items()}
+        self._canonical = canonical
+        self._stamp = stamp
+
+    # -- public ---------------------------------------------------------------
+
+    def words(self, text: str, *, for_search: bool = True) -> list[str]:
+        """Segmented words, lower-cased, without punctuation, stop words and single
+        characters (kept if they are digits/letters of two or more)."""
+        self._ensure()
+        if not text:
+            return []
+        cut = self._tokenizer.cut_for_search if for_search else self._tokenizer.cut
+        out = []
+        for raw in cut(text, HMM=True):
+            token = raw.strip().lower()
+            if len(token) < 2 or token in STOPWORDS or not _plain_token(token):
+                continue
+            out.append(token)
+        return out
+
+    def expand(self, word: str) -> tuple[str, ...]:
+        self._ensure()
+        return self._synonyms.get(word, (word,))
+
+    def canonical(self, word: str) -> str:
+        self._ensure()
+        return self._canonical.get(word, word)
+
+    def is_known(self, word: str) -> bool:
+        self._ensure()
+        return bool(self._tokenizer.FREQ.get(word))
+
+
+vocabulary = Vocabulary()
+
+
+def segment(text: str) -> str:
+    """The indexed form of a text: its words joined by spaces."""
+    return " ".join(vocabulary.words(text))
+
+
+def strip_html(text: str) -> str:
+    text = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", text or "")
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+# --- queries -----------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    text: str
+    #: One entry per query word: the word and its synonyms.
+    groups: list[tuple[str, ...]] = field(default_factory=list)
+
+    @property
+    def terms(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for group in self.groups:
+            for word in group:
+                seen.setdefault(word, None)
+        return list(seen)
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+
+MAX_QUERY_WORDS = 24
+
+
+def parse_query(text: str) -> Query:
+    words: dict[str, None] = {}
+    for word in vocabulary.words((text or "")[:500]):
+        words.setdefault(word, None)
+    groups = [vocabulary.expand(w) for w in list(words)[:MAX_QUERY_WORDS]]
+    return Query(text=text, groups=groups)
+
+
+def _fts5_expression(query: Query) -> str:
+    return " OR ".join(f'"{t}"' for t in query.terms)
+
+
+def _tsquery_expression(query: Query) -> str:
+    return " | ".join(query.terms)
+
+
+# --- highlighting --------------------------------------------------------------------
+
+
+def highlight(text: str, terms: Sequence[str], *, limit: int | None = None) -> str:
+    """HTML-escaped ``text`` with the query terms wrapped in <mark>; with ``limit``
+    a window of about that many characters around the first match."""
+    text = text or ""
+    ordered = sorted({t for t in terms if t}, key=len, reverse=True)
+    if limit is not None and len(text) > limit:
+        lower = text.lower()
+        positions = [p for p in (lower.find(t) for t in ordered) if p >= 0]
+        start = max(0, min(positions) - limit // 4) if positions else 0
+        end = min(len(text), start + limit)
+        text = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    if not ordered:
+        return html.escape(text)
+    pattern = re.compile("|".join(re.escape(t) for t in ordered), re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(html.escape(text[last:m.start()]))
+        out.append(f"<mark>{html.escape(m.group(0))}</mark>")
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+# --- the engines -----------------------------------------------------------------------
+
+
+@dataclass
+class ArticleFilter:
+    now: dt.datetime
+    statuses: Sequence[str] = ("published",)
+    visibilities: Sequence[str] = ("internal", "public")
+    #: "current" (effective and not expired), "expired", "upcoming" or "all".
+    validity: str = "current"
+    category_path: str | None = None
+    kinds: Sequence[str] = ()
+    department_ids: Sequence[int] = ()
+    #: Drafts of these departments are visible too (department users' own proposals).
+    own_department_id: int | None = None
+
+
+def _article_where(f: ArticleFilter, alias: str = "a") -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+
+    def placeholders(values: Sequence[Any]) -> str:
+        params.extend(values)
+        return ", ".join(["%s"] * len(values))
+
+    status_sql = f"{alias}.status IN ({placeholders(list(f.statuses))})" if f.statuses else "1=0"
+    if f.own_department_id is not None:
+        status_sql = f"({status_sql} OR {alias}.owner_department_id = %s)"
+        params.append(f.own_department_id)
+    clauses.append(status_sql)
+    clauses.append(f"{alias}.visibility IN ({placeholders(list(f.visibilities))})")
+    if f.validity == "current":
+        clauses.append(f"({alias}.effective_at IS NULL OR {alias}.effective_at <= %s)")
+        clauses.append(f"({alias}.expires_at IS NULL OR {alias}.expires_at > %s)")
+        params.extend([f.now, f.now])
+    elif f.validity == "expired":
+        clauses.append(f"{alias}.expires_at <= %s")
+        params.append(f.now)
+    elif f.validity == "upcoming":
+        clauses.append(f"{alias}.effective_at > %s")
+        params.append(f.now)
+    if f.kinds:
+        clauses.append(f"{alias}.kind IN ({placeholders(list(f.kinds))})")
+    if f.department_ids:
+        clauses.append(f"{alias}.owner_department_id IN ({placeholders(list(f.department_ids))})")
+    if f.category_path:
+        clauses.append(
+            f"{alias}.category_id IN (SELECT c.id FROM knowledge_articlecategory c WHERE c.path LIKE %s)"
+        )
+        params.append(f.category_path + "%")
+    return " AND ".join(clauses), params
+
+
+class SearchEngine:
+    vendor = "base"
+
+    def search_articles(self, query: Query, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+        raise NotImplementedError
+
+    def search_tickets(self, query: Query, *, limit: int, exclude_ticket_id: int | None = None) -> list[tuple[int, float]]:
+        raise NotImplementedError
+
+    def _run(self, sql: str, params: list[Any]) -> list[tuple[int, float]]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [(int(r[0]), float(r[1])) for r in cursor.fetchall()]
+
+
+#: Statuses of a ticket whose answer may be offered as a similar past case.
+ANSWERED_STATUSES = ("resolved", "reviewed", "called_back", "closed")
+
+
+class SqliteEngine(SearchEngine):
+    vendor = "sqlite"
+
+    def search_articles(self, query: Query, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+        where, params = _article_where(f)
+        sql = (
+            "SELECT a.id, -bm25(knowledge_article_fts, 4.0, 1.0) AS score "
+            "FROM knowledge_article_fts JOIN knowledge_article a ON a.id = knowledge_article_fts.rowid "
+            f"WHERE knowledge_article_fts MATCH %s AND {where} ORDER BY bm25(knowledge_article_fts, 4.0, 1.0) LIMIT %s"
+        )
+        return self._run(sql, [_fts5_expression(query), *params, limit])
+
+    def search_tickets(self, query: Query, *, limit: int, exclude_ticket_id: int | None = None) -> list[tuple[int, float]]:
+        statuses = ", ".join(["%s"] * len(ANSWERED_STATUSES))
+        sql = (
+            "SELECT f.rowid, -bm25(knowledge_ticket_fts) AS score FROM knowledge_ticket_fts f "
+            "JOIN cases_ticket t ON t.id = f.rowid "
+            f"WHERE knowledge_ticket_fts MATCH %s AND t.status IN ({statuses}) AND t.id <> %s "
+            "ORDER BY bm25(knowledge_ticket_fts) LIMIT %s"
+        )
+        return self._run(sql, [_fts5_expression(query), *ANSWERED_STATUSES, exclude_ticket_id or 0, limit])
+
+
+class PostgresEngine(SearchEngine):
+    vendor = "postgresql"
+
+    def search_articles(self, query: Query, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+        where, params = _article_where(f)
+        sql = (
+            "SELECT a.id, ts_rank_cd(a.search_vector, q) AS score "
+            "FROM knowledge_article a, to_tsquery('simple', %s) q "
+            f"WHERE a.search_vector @@ q AND {where} ORDER BY score DESC, a.id DESC LIMIT %s"
+        )
+        return self._run(sql, [_tsquery_expression(query), *params, limit])
+
+    def search_tickets(self, query: Query, *, limit: int, exclude_ticket_id: int | None = None) -> list[tuple[int, float]]:
+        statuses = ", ".join(["%s"] * len(ANSWERED_STATUSES))
+        sql = (
+            "SELECT i.ticket_id, ts_rank_cd(i.search_vector, q) AS score "
+            "FROM knowledge_ticketindex i JOIN cases_ticket t ON t.id = i.ticket_id, to_tsquery('simple', %s) q "
+            f"WHERE i.answered AND i.search_vector @@ q AND t.status IN ({statuses}) AND t.id <> %s "
+            "ORDER BY score DESC LIMIT %s"
+        )
+        return self._run(sql, [_tsquery_expression(query), *ANSWERED_STATUSES, exclude_ticket_id or 0, limit])
+
+
+def engine() -> SearchEngine:
+    return PostgresEngine() if connection.vendor == "postgresql" else SqliteEngine()
+
+
+# --- schema (used by the migrations; kept here so a later table rebuild can re-run it) --
+
+
+SQLITE_DDL = [
+    "CREATE VIRTUAL TABLE knowledge_article_fts USING fts5("
+    "search_title, search_body, content='knowledge_article', content_rowid='id', tokenize='unicode61')",
+    "CREATE TRIGGER knowledge_article_fts_ai AFTER INSERT ON knowledge_article BEGIN "
+    "INSERT INTO knowledge_article_fts(rowid, search_title, search_body) VALUES (new.id, new.search_title, new.search_body); END",
+    "CREATE TRIGGER knowledge_article_fts_ad AFTER DELETE ON knowledge_article BEGIN "
+    "INSERT INTO knowledge_article_fts(knowledge_article_fts, rowid, search_title, search_body) "
+    "VALUES ('delete', old.id, old.search_title, old.search_body); END",
+    "CREATE TRIGGER knowledge_article_fts_au AFTER UPDATE ON knowledge_article BEGIN "
+    "INSERT INTO knowledge_article_fts(knowledge_article_fts, rowid, search_title, search_body) "
+    "VALUES ('delete', old.id, old.search_title, old.search_body); "
+    "INSERT INTO knowledge_article_fts(rowid, search_title, search_body) VALUES (new.id, new.search_title, new.search_body); END",
+    "CREATE VIRTUAL TABLE knowledge_ticket_fts USING fts5("
+    "tokens, content='knowledge_ticketindex', content_rowid='ticket_id', tokenize='unicode61')",
+    "CREATE TRIGGER knowledge_ticket_fts_ai AFTER INSERT ON knowledge_ticketindex WHEN new.answered BEGIN "
+    "INSERT INTO knowledge_ticket_fts(rowid, tokens) VALUES (new.ticket_id, new.tokens); END",
+    "CREATE TRIGGER knowledge_ticket_fts_ad AFTER DELETE ON knowledge_ticketindex WHEN old.answered BEGIN "
+    "INSERT INTO knowledge_ticket_fts(knowledge_ticket_fts, rowid, tokens) VALUES ('delete', old.ticket_id, old.tokens); END",
+    "CREATE TRIGGER knowledge_ticket_fts_aud AFTER UPDATE ON knowledge_ticketindex WHEN old.answered BEGIN "
+    "INSERT INTO knowledge_ticket_fts(knowledge_ticket_fts, rowid, tokens) VALUES ('delete', old.ticket_id, old.tokens); END",
+    "CREATE TRIGGER knowledge_ticket_fts_aui AFTER UPDATE ON knowledge_ticketindex WHEN new.answered BEGIN "
+    "INSERT INTO knowledge_ticket_fts(rowid, tokens) VALUES (new.ticket_id, new.tokens); END",
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS knowledge_article_fts_ai", "DROP TRIGGER IF EXISTS knowledge_article_fts_ad",
+    "DROP TRIGGER IF EXISTS knowledge_article_fts_au", "DROP TABLE IF EXISTS knowledge_article_fts",
+    "DROP TRIGGER IF EXISTS knowledge_ticket_fts_ai", "DROP TRIGGER IF EXISTS knowledge_ticket_fts_ad",
+    "DROP TRIGGER IF EXISTS knowledge_ticket_fts_aud", "DROP TRIGGER IF EXISTS knowledge_ticket_fts_aui",
+    "DROP TABLE IF EXISTS knowledge_ticket_fts",
+]
+POSTGRES_DDL = [
+    "ALTER TABLE knowledge_article ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('simple', coalesce(search_title, '')), 'A') || "
+    "setweight(to_tsvector('simple', coalesce(search_body, '')), 'B')) STORED",
+    "CREATE INDEX knowledge_article_search_gin ON knowledge_article USING GIN (search_vector)",
+    "ALTER TABLE knowledge_ticketindex ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+    "to_tsvector('simple', coalesce(tokens, ''))) STORED",
+    "CREATE INDEX knowledge_ticketindex_search_gin ON knowledge_ticketindex USING GIN (search_vector) WHERE answered",
+]
+POSTGRES_DROP = [
+    "DROP INDEX IF EXISTS knowledge_ticketindex_search_gin",
+    "ALTER TABLE knowledge_ticketindex DROP COLUMN IF EXISTS search_vector",
+    "DROP INDEX IF EXISTS knowledge_article_search_gin",
+    "ALTER TABLE knowledge_article DROP COLUMN IF EXISTS search_vector",
+]
+
+
+def create_search_schema(schema_editor: Any) -> None:
+    vendor = schema_editor.connection.vendor
+    statements = SQLITE_DDL if vendor == "sqlite" else POSTGRES_DDL if vendor == "postgresql" else []
+    for sql in statements:
+        schema_editor.execute(sql)
+
+
+def drop_search_schema(schema_editor: Any) -> None:
+    vendor = schema_editor.connection.vendor
+    statements = SQLITE_DROP if vendor == "sqlite" else POSTGRES_DROP if vendor == "postgresql" else []
+    for sql in statements:
+        schema_editor.execute(sql)
+
+
+def rebuild_sqlite_fts() -> None:
+    """Re-read the external content (after a bulk load that bypassed triggers)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO knowledge_article_fts(knowledge_article_fts) VALUES ('rebuild')")
+
+
+def iter_unique(words: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(words))

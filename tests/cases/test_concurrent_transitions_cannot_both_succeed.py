@@ -1,0 +1,60 @@
+"""Two people press "sign for" on the same ticket at the same moment: exactly one
+succeeds, the other is told the ticket is already signed. Ticket numbers stay unique
+when many call-takers register at once. Real threads, real database connections."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from hotline.cases import actions
+from hotline.cases.models import Ticket
+from hotline.lib.errors import IllegalTransition
+from tests.conftest import People, Tree, ticket_input
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_together(functions: list[Callable[[], Any]]) -> list[Any]:
+    barrier = threading.Barrier(len(functions))
+    results: list[Any] = [None] * len(functions)
+
+    def worker(i: int, fn: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[i] = fn()
+        except Exception as exc:  # collected and asserted by the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(functions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_two_sign_for_requests_at_once_one_wins(people: People, tree: Tree) -> None:
+    for _ in range(3):  # a few rounds: the race must be lost the same way every time
+        t = actions.do_create_ticket(people.call_taker, ticket_input())
+        actions.do_dispatch(t.pk, people.dispatcher, tree.donghua.pk)
+        results = run_together([lambda pk=t.pk: actions.do_sign_for(pk, people.handler), lambda pk=t.pk: actions.do_sign_for(pk, people.manager)])
+        winners = [r for r in results if isinstance(r, Ticket)]
+        losers = [r for r in results if isinstance(r, IllegalTransition)]
+        assert len(winners) == 1 and len(losers) == 1, results
+        assert losers[0].current == "signed"
+        assert Ticket.objects.get(pk=t.pk).events.filter(kind="sign_for").count() == 1
+
+
+def test_ticket_numbers_are_unique_under_concurrent_registration(people: People) -> None:
+    results = run_together([lambda: actions.do_create_ticket(people.call_taker, ticket_input()) for _ in range(8)])
+    assert all(isinstance(r, Ticket) for r in results), results
+    numbers = [r.number for r in results]
+    assert len(set(numbers)) == 8
+    assert sorted(int(n[-5:]) for n in numbers) == list(range(1, 9))
