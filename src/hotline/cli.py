@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "web": ("serve", "只启动网页服务 uvicorn / run the web server (uvicorn) only"),
     "worker": ("worker", "后台任务与定时作业(超时催办等) / background and periodic jobs (deadline urging, ...)"),
     "demo": ("demo", "生成演示城市“滨江市”的数据 / create the demo city 滨江市 with users and tickets"),
+    "gen-tickets": ("gen_tickets", "批量生成工单(压测用) / add N generated tickets for benchmarks"),
     "createuser": ("createuser", "创建用户 / create a user account"),
     "backup": ("backup", "备份数据库和附件 / back up the database and media files to a .tar.gz"),
     "restore": ("restore", "从备份恢复 / restore a backup made by `hotline backup`"),
