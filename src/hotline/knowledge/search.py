@@ -44,7 +44,9 @@ STOPWORDS = frozenset(
     办理 怎么办 多少 哪些 什么样 如何是好 了解""".split()
 )
 
-_TOKEN_RE = re.compile(r"^[\w\u4e00-\u9fff]+$")
+#: What a search word may contain: no punctuation, so no word can carry FTS5 or
+#: tsquery syntax (quotes, operators, underscores) into a query.
+_TOKEN_RE = re.compile(r"^[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+$")
 
 
 def _plain_token(token: str) -> bool:
@@ -254,7 +256,14 @@ class ArticleFilter:
     own_department_id: int | None = None
 
 
+def db_datetime(value: dt.datetime) -> Any:
+    """A datetime as the raw-SQL parameter the backend compares correctly with stored
+    values (SQLite stores naive UTC text: an aware +08:00 value must be converted)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _article_where(f: ArticleFilter, alias: str = "a") -> tuple[str, list[Any]]:
+    now = db_datetime(f.now)
     clauses: list[str] = []
     params: list[Any] = []
 
@@ -271,13 +280,13 @@ def _article_where(f: ArticleFilter, alias: str = "a") -> tuple[str, list[Any]]:
     if f.validity == "current":
         clauses.append(f"({alias}.effective_at IS NULL OR {alias}.effective_at <= %s)")
         clauses.append(f"({alias}.expires_at IS NULL OR {alias}.expires_at > %s)")
-        params.extend([f.now, f.now])
+        params.extend([now, now])
     elif f.validity == "expired":
         clauses.append(f"{alias}.expires_at <= %s")
-        params.append(f.now)
+        params.append(now)
     elif f.validity == "upcoming":
         clauses.append(f"{alias}.effective_at > %s")
-        params.append(f.now)
+        params.append(now)
     if f.kinds:
         clauses.append(f"{alias}.kind IN ({placeholders(list(f.kinds))})")
     if f.department_ids:
@@ -357,6 +366,43 @@ class PostgresEngine(SearchEngine):
 
 def engine() -> SearchEngine:
     return PostgresEngine() if connection.vendor == "postgresql" else SqliteEngine()
+
+
+@dataclass
+class ArticleHit:
+    article: Any
+    score: float
+    title_html: str
+    snippet_html: str
+
+
+SNIPPET_CHARS = 120
+
+
+def search_articles(text: str, f: ArticleFilter, *, limit: int = 10) -> list[ArticleHit]:
+    """The best ``limit`` articles for ``text`` within filter ``f``, most relevant
+    first, with highlighted title and snippet (HTML-escaped, <mark> around hits)."""
+    from hotline.knowledge.models import Article
+
+    query = parse_query(text)
+    if not query:
+        return []
+    rows = engine().search_articles(query, f, max(1, min(limit, 100)))
+    articles = Article.objects.select_related("category", "owner_department").in_bulk([r[0] for r in rows])
+    terms = query.terms
+    hits = []
+    for article_id, score in rows:
+        a = articles.get(article_id)
+        if a is None:
+            continue
+        source = a.answer or strip_html(a.body)
+        body = strip_html(a.body)
+        # The snippet comes from the answer or body, whichever shows a query word.
+        lower_terms = [t.lower() for t in terms]
+        if not any(t in source.lower() for t in lower_terms) and any(t in body.lower() for t in lower_terms):
+            source = body
+        hits.append(ArticleHit(a, round(score, 6), highlight(a.title, terms), highlight(source, terms, limit=SNIPPET_CHARS)))
+    return hits
 
 
 # --- schema (used by the migrations; kept here so a later table rebuild can re-run it) --

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from hotline.cases.models import Status, Ticket
 from hotline.knowledge.models import TicketIndex
-from hotline.knowledge.search import ANSWERED_STATUSES, vocabulary
+from hotline.knowledge.search import ANSWERED_STATUSES, db_datetime, vocabulary
 from hotline.lib.env import envint
 
 WINDOW_DAYS = envint("HOTLINE_DUPLICATE_WINDOW_DAYS", 30, minimum=1)
@@ -203,7 +203,9 @@ class Appeal:
 
 
 def _candidate_rows(phone: str, key: str, bands: list[int], since: dt.datetime, exclude: int | None) -> list[tuple[Any, ...]]:
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
+    since = db_datetime(since)
     sel = "SELECT ticket_id, phone, address_key, tokens FROM knowledge_ticketindex"
     if phone:
         parts.append(f"{sel} WHERE phone = %s AND created_at >= %s ORDER BY created_at DESC LIMIT %s")

@@ -1,0 +1,17 @@
+"""Knowledge tests share the process-wide vocabulary (jieba + synonyms): make each
+test see the words of its own database, not those a previous test added."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hotline.knowledge.search import vocabulary
+
+
+@pytest.fixture(autouse=True)
+def _fresh_vocabulary(db: Any) -> Any:
+    vocabulary.invalidate()
+    yield
+    vocabulary.invalidate()
