@@ -24,7 +24,13 @@ DEFAULTS: dict[str, Any] = {
     "auto_urge": True,
     # Window (days) in which a repeated appeal counts as a duplicate (判重).
     "duplicate_window_days": 30,
+    # Open tickets up to which a calendar/rule change recomputes deadlines in the same
+    # request (and transaction); above it the worker's recompute_deadlines task does it.
+    "recompute_inline_max": 2000,
 }
+
+#: Parameters whose change moves open deadlines (directory.actions recomputes them).
+DEADLINE_KEYS = frozenset({"warn_share", "deadline_time", "fallback_handle_days"})
 
 #: Validators: key -> (type, check, rule text)
 RULES: dict[str, tuple[type, Any, str]] = {
@@ -35,6 +41,7 @@ RULES: dict[str, tuple[type, Any, str]] = {
     "deadline_time": (str, lambda v: _valid_hhmm(v), "must be HH:MM"),
     "auto_urge": (bool, lambda v: True, "must be true or false"),
     "duplicate_window_days": (int, lambda v: 1 <= v <= 3650, "must be 1..3650 days"),
+    "recompute_inline_max": (int, lambda v: 0 <= v <= 1_000_000, "must be 0..1000000 tickets"),
 }
 
 
