@@ -291,6 +291,7 @@ class Bridge:
             return
         if self.state == "conference":
             self._stop_conference()
+        self._stop_ticker()
         self.state = "held"
         self._hold_fill = fill == "silence"
         if self._hold_fill:
