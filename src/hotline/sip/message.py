@@ -351,7 +351,7 @@ class StreamFramer:
                 del self._buffer[:4]
                 out.append(KeepAlive())
                 continue
-            if self._buffer[:1] in (b"\r", b"\n"):
+            if bytes(self._buffer[:1]) in (b"\r", b"\n"):
                 if b"\r\n\r\n".startswith(bytes(self._buffer)):
                     return out  # could still become a ping
                 del self._buffer[:1]

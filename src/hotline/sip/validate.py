@@ -127,7 +127,7 @@ def validate_request(
     if as_proxy and request.max_forwards() == 0:
         return Rejection(483, "Max-Forwards reached 0", "Max-Forwards")
     if request.method not in ("ACK", "CANCEL"):
-        tag_names = ("Require", "Proxy-Require") if as_proxy else ("Require",)
+        tag_names = ("Proxy-Require",) if as_proxy else ("Require",)
         for name in tag_names:
             unknown = [t for t in request.option_tags(name) if t.lower() not in supported_extensions]
             if unknown:
