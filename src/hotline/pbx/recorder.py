@@ -36,7 +36,7 @@ RATE: Final = 8000
 
 def recording_path(media_root: Path, call_id: str, started: dt.datetime) -> Path:
     """``<media root>/recordings/YYYY/MM/DD/<call id>.wav`` (call id sanitised)."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in call_id).strip(".") or "call"
+    safe = "".join(c if (c.isascii() and c.isalnum()) or c in "-_." else "_" for c in call_id).strip(".") or "call"
     return media_root / "recordings" / f"{started:%Y}" / f"{started:%m}" / f"{started:%d}" / f"{safe}.wav"
 
 
