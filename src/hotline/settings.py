@@ -43,10 +43,12 @@ INSTALLED_APPS = [
     "hotline.directory",
     "hotline.cases",
     "hotline.knowledge",
+    "hotline.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under uvicorn (web pages)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,6 +123,15 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Front-end libraries come from the npm registry (package.json, `npm ci`) into node_modules
+# and are served from there: nothing third-party is copied into the repository (docs/web.md).
+NODE_MODULES = Path(envstr("HOTLINE_NODE_MODULES", str(BASE_DIR.parent.parent / "node_modules")) or "node_modules").resolve()
+STATICFILES_DIRS = [("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"), ("vendor/alpinejs", NODE_MODULES / "alpinejs" / "dist")]
+WHITENOISE_USE_FINDERS = True  # serve straight from the finders: no collectstatic step needed
+LOGIN_REDIRECT_URL = "/"
+# Citizen portal (hotline.web.portal): appeals per client address per hour, lookups per 10 minutes.
+HOTLINE_PORTAL_SUBMITS_PER_HOUR = envint("HOTLINE_PORTAL_SUBMITS_PER_HOUR", 5, minimum=1)
+HOTLINE_PORTAL_LOOKUPS_PER_10MIN = envint("HOTLINE_PORTAL_LOOKUPS_PER_10MIN", 30, minimum=1)
 MEDIA_ROOT = Path(envstr("HOTLINE_MEDIA_ROOT", str(DATA_DIR / "media")) or "").resolve()
 MEDIA_URL = "/media/"
 # Attachments: allowed types and the size limit (bytes).

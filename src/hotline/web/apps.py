@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "hotline.web"
+    label = "web"
+    verbose_name = "Pages"
+
+    def ready(self) -> None:
+        # WhiteNoise serves STATIC_ROOT (after `collectstatic`) besides the finders and
+        # warns when the folder is missing; an empty one is the embedded default.
+        from django.conf import settings
+
+        try:
+            settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+        except (OSError, AttributeError):  # read-only data dir: WhiteNoise only warns
+            pass

@@ -1,0 +1,24 @@
+from django.urls import include, path
+
+from hotline.web import portal, views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", views.login_page, name="login"),
+    path("accounts/logout/", views.logout_page, name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("desk/", views.desk, name="desk"),
+    path("desk/caller/", views.caller, name="caller"),
+    path("work/", views.work, name="work"),
+    path("tickets/<str:ref>/", views.ticket_page, name="ticket"),
+    path("tickets/<str:ref>/do/<str:name>/", views.ticket_action, name="ticket_action"),
+    path("tickets/<str:ref>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("search/", views.search, name="search"),
+    path("search/export.xlsx", views.search_export, name="search_export"),
+    path("dept/", views.dept, name="dept"),
+    path("portal/", portal.portal_home, name="portal"),
+    path("portal/submit/", portal.portal_submit, name="portal_submit"),
+    path("portal/track/", portal.portal_track, name="portal_track"),
+]

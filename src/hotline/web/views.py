@@ -1,0 +1,389 @@
+"""Staff pages: login, desk, my work, ticket, search, department workbench.
+
+Each view reads its input, calls ``cases.actions`` (or ``accounts.actions``) and
+renders; errors from the actions are shown next to the fields with what the user
+typed kept in the form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hotline.accounts import actions as account_actions
+from hotline.accounts.models import DEPARTMENT_ROLES, Role, User
+from hotline.cases import access, actions, deadlines, exports, lifecycle, queries
+from hotline.cases.models import ExtensionStatus, Satisfaction, Status, Ticket, Urgency
+from hotline.cases.serializers import event_out
+from hotline.cases.workdays import current_calendar
+from hotline.directory.models import Citizen, District, ServiceType, Source
+from hotline.lib import clock
+from hotline.lib.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from hotline.web import forms, worklists
+from hotline.web.errors import field_errors
+from hotline.web.ticket_actions import departments, perform
+
+INTAKE = lifecycle.INTAKE
+TICKET_READERS = access.READ_ALL_ROLES | DEPARTMENT_ROLES
+
+
+def staff_page(roles: Any = None):  # type: ignore[no-untyped-def]
+    """Login required; with ``roles``, only those roles (others get 403)."""
+
+    def deco(view):  # type: ignore[no-untyped-def]
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if roles is not None and request.user.role not in roles:  # type: ignore[union-attr]
+                return render(request, "web/error.html", {"title": _("无权访问"), "text": _("您的角色不能使用此页面。")}, status=403)
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound:
+                return render(request, "web/error.html", {"title": _("未找到"), "text": _("工单不存在,或您无权查看。")}, status=404)
+            except Forbidden:
+                return render(request, "web/error.html", {"title": _("无权操作"), "text": _("您的角色或单位不能进行此操作。")}, status=403)
+
+        return wrapper
+
+    return deco
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/"):
+        return target
+    return fallback
+
+
+def nav_for(user: User) -> list[tuple[str, str, str]]:
+    """(url name, label, key) of the pages this role uses."""
+    items = []
+    if user.role in INTAKE:
+        items.append(("web:desk", _("受理台"), "desk"))
+    if user.role in TICKET_READERS:
+        items.append(("web:work", _("我的工作"), "work"))
+    if user.role in DEPARTMENT_ROLES:
+        items.append(("web:dept", _("部门工作台"), "dept"))
+    if user.role in TICKET_READERS:
+        items.append(("web:search", _("工单查询"), "search"))
+    return items
+
+
+# --- login -----------------------------------------------------------------------------
+
+
+def login_page(request: HttpRequest) -> HttpResponse:
+    error = ""
+    username = ""
+    if request.method == "POST":
+        username = (request.POST.get("username") or "").strip()
+        password = request.POST.get("password") or ""
+        try:
+            if not username or not password:
+                raise account_actions.LoginFailed("empty")
+            user = account_actions.do_login(username, password, now=clock.now())
+        except account_actions.AccountLocked:
+            error = _("登录失败次数过多,账户已临时锁定,请稍后再试或联系管理员。")
+        except account_actions.LoginFailed:
+            error = _("用户名或密码错误。")
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return HttpResponseRedirect(_safe_next(request, reverse("web:home")))
+    status = 401 if error else 200
+    return render(request, "web/login.html", {"error": error, "username": username, "next": request.GET.get("next", "")}, status=status)
+
+
+@require_POST
+def logout_page(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("web:login")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if user.role in INTAKE:
+        return redirect("web:desk")
+    if user.role in TICKET_READERS:
+        return redirect("web:work")
+    return render(request, "web/error.html", {"title": _("欢迎"), "text": _("您的角色暂无工作台页面。")})
+
+
+# --- desk ------------------------------------------------------------------------------
+
+
+@staff_page(INTAKE)
+def desk(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    now = clock.now()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        form = forms.DeskForm(request.POST)
+        op = request.POST.get("op") or "save"
+        try:
+            with transaction.atomic():  # all or nothing: a refused dispatch leaves no half-registered ticket
+                ticket = actions.do_create_ticket(user, form.ticket_data(), register=True, now=now)
+                if op == "resolve":
+                    actions.do_resolve_on_spot(ticket.pk, user, request.POST.get("result", ""), now=now)
+                elif op == "dispatch":
+                    lead = request.POST.get("lead_department", "").strip()
+                    actions.do_dispatch(ticket.pk, user, int(lead) if lead.isdigit() else lead, departments(request.POST),
+                                        comment=request.POST.get("comment", ""), now=now)
+        except InvalidInput as exc:
+            errors = field_errors(exc)
+        else:
+            return redirect(f"{reverse('web:desk')}?done={ticket.pk}")
+    else:
+        form = forms.DeskForm(initial={"contact_phone": request.GET.get("phone", "")})
+    done = None
+    if request.GET.get("done", "").isdigit():
+        done = access.visible_tickets(user).filter(pk=int(request.GET["done"])).first()
+    return render(request, "web/desk.html", {"form": form, "errors": errors, "done": done, "page": "desk",
+                                             "status_of": dict(Status.choices)}, status=422 if errors else 200)
+
+
+@staff_page(INTAKE)
+def caller(request: HttpRequest) -> HttpResponse:
+    """The caller panel of the desk: the citizen's tags and earlier tickets."""
+    user: User = request.user  # type: ignore[assignment]
+    phone = (request.GET.get("contact_phone") or request.GET.get("phone") or "").strip().replace(" ", "")
+    now = clock.now()
+    citizen = Citizen.objects.filter(phone=phone).order_by("pk").first() if len(phone) >= 5 else None
+    tickets = (
+        list(access.visible_tickets(user).filter(contact_phone=phone).select_related("lead_department", "service_type").order_by("-created_at")[:10])
+        if len(phone) >= 5 else []
+    )
+    return render(request, "web/_caller.html", {
+        "phone": phone, "citizen": citizen, "tickets": tickets,
+        "blacklisted": bool(citizen and citizen.is_blacklisted(now)),
+        "vip": bool(citizen and any(str(t).upper() in {"VIP", "重点", "重点人员"} for t in citizen.tags)),
+    })
+
+
+# --- my work -----------------------------------------------------------------------------
+
+
+def _rows(tickets: list[Ticket], now: dt.datetime) -> list[dict[str, Any]]:
+    cal = current_calendar()
+    rows = []
+    for t in tickets:
+        left = deadlines.workdays_left(t, now, cal) if t.status in deadlines.RUNNING_STATES else None
+        colour = deadlines.colour_of(t, now)
+        rows.append({"t": t, "colour": colour, "left": left,
+                     "overdue": -left if left is not None and left < 0 else None})
+    return rows
+
+
+@staff_page(TICKET_READERS)
+def work(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    now = clock.now()
+    lists = worklists.lists_for(user)
+    counts = worklists.counts(user, lists, now)
+    key = request.GET.get("list") or next((w.key for w in lists if counts[w.key]["total"]), lists[0].key if lists else "")
+    current = worklists.BY_KEY.get(key)
+    if current is not None and current not in lists:
+        current = None
+    rows: list[dict[str, Any]] = []
+    if current is not None:
+        qs = current.queryset(user, now).select_related("lead_department", "service_type", "handler")
+        rows = _rows(list(qs.order_by(current.sort, "id")[:100]), now)
+    return render(request, "web/work.html", {"lists": lists, "counts": counts, "current": current, "rows": rows, "page": "work"})
+
+
+# --- ticket page ----------------------------------------------------------------------------
+
+
+def _action_forms(ticket: Ticket, user: User, allowed: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for name in allowed:
+        if name in forms.NOT_ON_TICKET_PAGE or name not in forms.ACTION_FIELDS:
+            continue
+        t = lifecycle.TRANSITIONS[name]
+        out.append({"name": name, "label": t.label, "fields": forms.ACTION_FIELDS[name], "comment_required": t.comment_required})
+    return out
+
+
+def _handlers(ticket: Ticket) -> list[User]:
+    if not ticket.lead_department_id:
+        return []
+    return list(User.objects.filter(department_id=ticket.lead_department_id, role__in=list(DEPARTMENT_ROLES), is_active=True).order_by("username"))
+
+
+def ticket_context(request: HttpRequest, ticket: Ticket, now: dt.datetime) -> dict[str, Any]:
+    user: User = request.user  # type: ignore[assignment]
+    allowed = lifecycle.allowed_actions(ticket, user)
+    return {
+        "t": ticket,
+        "page": "ticket",
+        "phone": access.phone_for(user, ticket, ticket.contact_phone),
+        "query_code": ticket.query_code if user.role in access.FULL_PHONE_ROLES else None,
+        "colour": deadlines.colour_of(ticket, now),
+        "left": deadlines.workdays_left(ticket, now) if ticket.status in deadlines.RUNNING_STATES else None,
+        "assists": list(ticket.assists.select_related("department")),
+        "attachments": list(ticket.attachments.order_by("uploaded_at", "id")),
+        "events": [event_out(e) for e in actions.timeline(ticket)],
+        "pending_extension": ticket.extension_requests.filter(status=ExtensionStatus.PENDING).first(),
+        "open_supervision": ticket.supervisions.filter(closed_at__isnull=True).order_by("-opened_at").first(),
+        "action_forms": _action_forms(ticket, user, allowed),
+        "departments": forms.department_choices(),
+        "assist_choices": forms.department_choices(None),
+        "handlers": _handlers(ticket),
+        "satisfactions": Satisfaction.choices,
+        "status_of": dict(Status.choices),
+        "citizen_tags": list(ticket.citizen.tags) if ticket.citizen_id and ticket.citizen else [],
+    }
+
+
+@staff_page(TICKET_READERS)
+def ticket_page(request: HttpRequest, ref: str) -> HttpResponse:
+    ticket = access.get_visible_ticket(request.user, ref)  # type: ignore[arg-type]
+    return render(request, "web/ticket.html", ticket_context(request, ticket, clock.now()))
+
+
+@staff_page(TICKET_READERS)
+@require_POST
+def ticket_action(request: HttpRequest, ref: str, name: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    ticket = access.get_visible_ticket(user, ref)
+    now = clock.now()
+    try:
+        perform(name, ticket.pk, user, request.POST, request.FILES, now)
+    except InvalidInput as exc:
+        ctx = ticket_context(request, ticket, now)
+        ctx.update({"open_action": name, "errors": field_errors(exc), "posted": request.POST})
+        return render(request, "web/ticket.html", ctx, status=422)
+    except IllegalTransition:
+        ticket.refresh_from_db()
+        ctx = ticket_context(request, ticket, now)
+        ctx["banner"] = _("此操作在工单当前状态下不可用(可能已被他人处理),页面已刷新。")
+        return render(request, "web/ticket.html", ctx, status=409)
+    label = lifecycle.TRANSITIONS[name].label if name in lifecycle.TRANSITIONS else name
+    messages.success(request, _("已完成:%(action)s") % {"action": label})
+    return HttpResponseRedirect(_safe_next(request, reverse("web:ticket", args=[ticket.pk])))
+
+
+@staff_page(TICKET_READERS)
+def attachment(request: HttpRequest, ref: str, attachment_id: int) -> FileResponse:
+    ticket = access.get_visible_ticket(request.user, ref)  # type: ignore[arg-type]
+    att = ticket.attachments.filter(pk=attachment_id).first()
+    if att is None:
+        raise NotFound("attachment not found")
+    return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.original_name, content_type=att.content_type)
+
+
+# --- search ------------------------------------------------------------------------------------
+
+SEARCH_FIELDS = ["number", "q", "phone", "status", "source", "service_type", "category", "district", "lead_department",
+                 "colour", "urgency", "created_from", "created_to", "sort"]
+
+
+def _day(value: str, field: str, *, end: bool = False) -> dt.datetime | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field, "date", f"{field} must be a date") from None
+    if end:
+        day += dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+def search_filter(params: Any) -> queries.TicketFilter:
+    page = params.get("page", "1")
+    return queries.TicketFilter(
+        number=params.get("number") or None, q=params.get("q") or None, phone=params.get("phone") or None,
+        status=[s for s in params.getlist("status") if s], source=params.get("source") or None,
+        service_type=params.get("service_type") or None, category=params.get("category") or None,
+        district=params.get("district") or None, lead_department=params.get("lead_department") or None,
+        colour=params.get("colour") or None, urgency=params.get("urgency") or None,
+        created_from=_day(params.get("created_from", ""), "created_from"),
+        created_to=_day(params.get("created_to", ""), "created_to", end=True),
+        sort=params.get("sort") or "-created_at", page=int(page) if page.isdigit() else 1, page_size=20,
+    )
+
+
+@staff_page(TICKET_READERS)
+def search(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    now = clock.now()
+    errors: dict[str, list[str]] = {}
+    rows: list[dict[str, Any]] = []
+    count, capped, f = 0, False, None
+    try:
+        f = search_filter(request.GET)
+        _, count, capped, page = queries.search(user, f, now)
+        rows = _rows(page, now)
+    except InvalidInput as exc:
+        errors = field_errors(exc)
+    params = [(k, v) for k in SEARCH_FIELDS for v in request.GET.getlist(k) if v]
+    base = urlencode([(k, v) for k, v in params if k != "sort"])
+    query = urlencode(params)
+    pages = (count + 19) // 20 if count else 0
+    current = f.page if f else 1
+    return render(request, "web/search.html", {
+        "page": "search", "rows": rows, "count": count, "capped": capped, "errors": errors, "g": request.GET,
+        "statuses": Status.choices, "sources": forms._entries(Source, "—"), "service_types": forms._entries(ServiceType, "—"),
+        "categories": forms.category_choices()[1:], "districts": forms._entries(District, "—"),
+        "departments": forms.department_choices(handling_only=False), "urgencies": Urgency.choices,
+        "selected_status": request.GET.getlist("status"), "sort": request.GET.get("sort") or "-created_at",
+        "base_query": base, "query": query, "current_page": current, "pages": pages,
+        "prev_page": current - 1 if current > 1 else None, "next_page": current + 1 if current < pages else None,
+    }, status=422 if errors else 200)
+
+
+@staff_page(TICKET_READERS)
+def search_export(request: HttpRequest) -> HttpResponse:
+    try:
+        f = search_filter(request.GET)
+    except InvalidInput:
+        return redirect(f"{reverse('web:search')}?{request.GET.urlencode()}")
+    return exports.xlsx_response(request.user, f, clock.now())  # type: ignore[arg-type]
+
+
+# --- department workbench -------------------------------------------------------------------------
+
+DEPT_TABS = [
+    ("to_sign", _("待签收"), [Status.DISPATCHED]),
+    ("handling", _("办理中"), [Status.SIGNED, Status.HANDLING]),
+    ("returning", _("退回申请中"), [Status.RETURN_REQUESTED]),
+    ("replied", _("已回复待审核"), [Status.REPLIED]),
+]
+
+
+@staff_page(DEPARTMENT_ROLES)
+def dept(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    now = clock.now()
+    tab = request.GET.get("tab") or "to_sign"
+    tabs = []
+    base = access.visible_tickets(user).filter(worklists._lead(user))
+    current_statuses: list[str] = []
+    for key, label, statuses in DEPT_TABS:
+        tabs.append({"key": key, "label": label, "count": base.filter(status__in=statuses).count()})
+        if key == tab:
+            current_statuses = list(statuses)
+    qs = base.filter(status__in=current_statuses).select_related("lead_department", "handler", "service_type").order_by("deadline", "id")
+    rows = _rows(list(qs[:100]), now)
+    for row in rows:
+        row["can_assign"] = "assign" in lifecycle.allowed_actions(row["t"], user)
+        row["can_sign"] = row["t"].status == Status.DISPATCHED and "sign_for" in lifecycle.allowed_actions(row["t"], user)
+    handlers = list(User.objects.filter(department_id=user.department_id, role__in=list(DEPARTMENT_ROLES), is_active=True).order_by("username"))
+    return render(request, "web/dept.html", {"page": "dept", "tabs": tabs, "tab": tab, "rows": rows, "handlers": handlers,
+                                             "is_manager": user.role == Role.DEPT_MANAGER})
