@@ -151,13 +151,23 @@ class _Message:
         return [v.strip(WS) for v in self.headers.values(name)]
 
     def _head_lines(self) -> list[str]:
+        """Header lines with one Content-Length (from the body) at its place."""
         lines = []
+        placed = False
         for name, value in self.headers:
             if name.lower() == "content-length":
+                if not placed:
+                    lines.append(f"Content-Length: {len(self.body)}")
+                    placed = True
                 continue
             lines.append(f"{name}: {value}")
-        lines.append(f"Content-Length: {len(self.body)}")
+        if not placed:
+            lines.append(f"Content-Length: {len(self.body)}")
         return lines
+
+
+def _with_length(headers: Headers, body: bytes) -> Headers:
+    return headers.with_replaced("Content-Length", str(len(body)))
 
 
 @dataclass(frozen=True)
@@ -167,7 +177,7 @@ class Request(_Message):
 
     @classmethod
     def build(cls, method: str, uri: Uri, headers: Headers, body: bytes = b"") -> Request:
-        return cls(headers=headers, body=body, method=method, uri=uri)
+        return cls(headers=_with_length(headers, body), body=body, method=method, uri=uri)
 
     def serialize(self) -> bytes:
         """Wire form; Content-Length is (re)written from the body."""
@@ -185,7 +195,7 @@ class Response(_Message):
 
     @classmethod
     def build(cls, status: int, headers: Headers, body: bytes = b"", reason: str | None = None) -> Response:
-        return cls(headers=headers, body=body, status=status, reason=REASONS.get(status, "") if reason is None else reason)
+        return cls(headers=_with_length(headers, body), body=body, status=status, reason=REASONS.get(status, "") if reason is None else reason)
 
     def serialize(self) -> bytes:
         start = f"{self.version} {self.status} {self.reason}"
