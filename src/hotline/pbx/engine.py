@@ -129,14 +129,14 @@ class MediaEngine:
         """Join two open legs; the bridge owns them from now on."""
         if self.closed:
             raise CapacityExceeded("media engine is shutting down")
-        if len(self.bridges) >= self.max_calls:
-            self.refused += 1
-            raise CapacityExceeded(f"call limit reached ({self.max_calls} concurrent calls)")
         for leg in (caller, agent):
             if leg not in self.endpoints or leg.closed:
                 raise ValueError(f"{leg.name} is not an open leg of this engine")
             if leg not in self._unbridged:
                 raise ValueError(f"{leg.name} is already in a bridge")
+        if len(self.bridges) >= self.max_calls:
+            self.refused += 1
+            raise CapacityExceeded(f"call limit reached ({self.max_calls} concurrent calls)")
         loop = asyncio.get_running_loop()
         recorder = None
         if record_to is not None:

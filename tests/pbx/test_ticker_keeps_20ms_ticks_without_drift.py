@@ -1,0 +1,46 @@
+"""The conference/hold tick is re-armed at absolute times: late callbacks do not shift the schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from hotline.pbx.bridge import Ticker
+
+from tests.pbx._phones import run
+
+
+def test_ticker_keeps_20ms_ticks_without_drift() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        scheduled: list[float] = []
+
+        def work(at: float) -> None:
+            scheduled.append(at)
+            if len(scheduled) % 10 == 0:
+                time.sleep(0.03)  # an occasional slow tick, longer than the period
+
+        start = loop.time()
+        ticker = Ticker(loop, 0.02, work)
+        await asyncio.sleep(1.0)
+        ticker.cancel()
+        elapsed = loop.time() - start
+        assert abs(len(scheduled) - elapsed / 0.02) <= 2  # no tick lost to drift
+        steps = [b - a for a, b in zip(scheduled, scheduled[1:])]
+        assert all(abs(s - 0.02) < 1e-9 for s in steps)  # the schedule itself never moves
+        assert ticker.skipped == 0 and not ticker.active
+
+    def blocked() -> None:
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            ticker = Ticker(loop, 0.02, lambda at: None)
+            await asyncio.sleep(0.05)
+            time.sleep(0.3)  # the loop is blocked far beyond max_behind: resync, no burst
+            await asyncio.sleep(0.05)
+            ticker.cancel()
+            assert ticker.skipped >= 10 and ticker.ticks <= 10
+
+        run(main())
+
+    run(main())
+    blocked()
