@@ -149,6 +149,9 @@ else:
 # Background jobs: a database-backed queue (django-tasks + django-tasks-db), no extra server.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 HOTLINE_DEADLINE_JOB_SECONDS = envint("HOTLINE_DEADLINE_JOB_SECONDS", 60, minimum=1)
+# Knowledge (issue 5): ticket indexing for duplicate checks, and dispatch-model retraining.
+HOTLINE_KNOWLEDGE_JOB_SECONDS = envint("HOTLINE_KNOWLEDGE_JOB_SECONDS", 60, minimum=1)
+HOTLINE_DISPATCH_TRAIN_SECONDS = envint("HOTLINE_DISPATCH_TRAIN_SECONDS", 86400, minimum=60)
 
 LOGGING = {
     "version": 1,

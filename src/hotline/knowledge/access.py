@@ -27,6 +27,8 @@ DESK_ROLES = frozenset({Role.CALL_TAKER, Role.TEAM_LEADER, Role.DISPATCHER})
 #: Roles that read reports (usage, dispatch accuracy, hot topics).
 REPORT_ROLES = frozenset({Role.TEAM_LEADER, Role.DISPATCHER, Role.SUPERVISOR, Role.QUALITY_INSPECTOR,
                           Role.STATISTICIAN, Role.ADMIN})
+#: Hot topics for the leaders' dashboard: the center's roles that read every ticket.
+HOT_TOPIC_ROLES = READ_ALL_ROLES
 #: Vocabulary (dictionary words, synonyms) and routing rules.
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.TEAM_LEADER})
 

@@ -35,6 +35,7 @@ from hotline.knowledge.models import (
     ArticleUsage,
     ArticleVersion,
     DictionaryWord,
+    DispatchLog,
     RoutingRule,
     SynonymGroup,
     UsageKind,
@@ -537,3 +538,73 @@ def do_review_reminders(now: dt.datetime | None = None) -> list[int]:
                              changes=[{"field": "reminded_at", "old": None, "new": now}], at=now)
                 due.append(article.pk)
     return due
+
+
+# --- dispatch suggestion log ------------------------------------------------------------------
+# DispatchLog rows are derived measurement data (like TicketIndex), not user-visible
+# changes: they carry no audit row. The dispatch itself is audited by cases.actions.
+
+
+def do_log_suggestion(ticket: Any, suggestion: Any, *, now: dt.datetime | None = None) -> DispatchLog | None:
+    """Remember the suggestion shown for a not-yet-dispatched ticket (one open log per
+    ticket: the latest suggestion before dispatch counts)."""
+    if not suggestion.departments or ticket.lead_department_id:
+        return None
+    now = now or timezone.now()
+    values = {"at": now, "model_version": suggestion.model_version, "source": suggestion.source,
+              "suggested_departments": [r.id for r in suggestion.departments],
+              "suggested_categories": [r.id for r in suggestion.categories]}
+    with transaction.atomic():
+        log = DispatchLog.objects.select_for_update().filter(ticket_id=ticket.pk, resolved_at__isnull=True).first()
+        if log is None:
+            return DispatchLog.objects.create(ticket_id=ticket.pk, **values)
+        for name, value in values.items():
+            setattr(log, name, value)
+        log.save()
+    return log
+
+
+def do_resolve_dispatch_logs(*, ticket_ids: list[int] | None = None, now: dt.datetime | None = None, batch: int = 1000) -> int:
+    """Compare each open suggestion with the lead department the ticket was finally
+    dispatched to (the hook after dispatch; also run periodically). Returns the
+    number of logs resolved."""
+    from hotline.cases.models import Ticket
+
+    now = now or timezone.now()
+    done = 0
+    while True:
+        with transaction.atomic():
+            qs = DispatchLog.objects.select_for_update().filter(resolved_at__isnull=True)
+            if ticket_ids is not None:
+                qs = qs.filter(ticket_id__in=ticket_ids)
+            qs = qs.filter(ticket_id__in=Ticket.objects.filter(lead_department__isnull=False, dispatched_at__isnull=False).values("pk"))
+            logs = list(qs.order_by("id")[:batch])
+            if not logs:
+                return done
+            leads = dict(Ticket.objects.filter(pk__in=[g.ticket_id for g in logs]).values_list("pk", "lead_department_id"))
+            for log in logs:
+                final = leads.get(log.ticket_id)
+                ranked = list(log.suggested_departments or [])
+                log.final_department_id = final
+                log.matched_top1 = bool(ranked) and ranked[0] == final
+                log.matched_top3 = final in ranked[:3]
+                log.resolved_at = now
+            DispatchLog.objects.bulk_update(logs, ["final_department", "matched_top1", "matched_top3", "resolved_at"])
+            done += len(logs)
+        if len(logs) < batch:
+            return done
+
+
+def do_dispatch_outcome(actor: User, ticket_ref: int | str, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The hook the desk calls right after dispatching: resolve the ticket's open
+    suggestion log now rather than at the next periodic run."""
+    access.require(actor, access.DESK_ROLES | access.EDITOR_ROLES, "record dispatch outcomes")
+    ticket = case_access.get_visible_ticket(actor, ticket_ref)
+    if not ticket.lead_department_id:
+        raise InvalidInput("ticket", "dispatched", "the ticket has no lead department yet")
+    do_resolve_dispatch_logs(ticket_ids=[ticket.pk], now=now)
+    log = DispatchLog.objects.filter(ticket_id=ticket.pk).order_by("-id").first()
+    if log is None:
+        return {"ticket": ticket.number, "logged": False}
+    return {"ticket": ticket.number, "logged": True, "source": log.source, "suggested_departments": log.suggested_departments,
+            "final_department": log.final_department_id, "matched_top1": log.matched_top1, "matched_top3": log.matched_top3}

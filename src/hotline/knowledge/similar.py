@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from hotline.cases.models import Status, Ticket
@@ -94,6 +94,16 @@ def band_keys(words: Iterable[str]) -> list[int]:
     return keys
 
 
+#: Separates the appeal's words from the answer's in ``TicketIndex.tokens``; both
+#: full-text engines treat it as punctuation.
+ANSWER_MARK = "|"
+
+
+def appeal_words(tokens: str) -> list[str]:
+    """The appeal's own words of an index row (without the answer's)."""
+    return tokens.split(ANSWER_MARK, 1)[0].split()
+
+
 def similarity(a: Iterable[str], b: Iterable[str]) -> float:
     """Cosine of the word sets (Ochiai coefficient)."""
     sa, sb = set(a), set(b)
@@ -109,8 +119,9 @@ def index_row(ticket: Ticket, now: dt.datetime) -> TicketIndex:
     words = content_words(ticket.summary, ticket.content, ticket.address)
     bands = band_keys(words)
     answered = ticket.status in ANSWERED_STATUSES and bool((ticket.result or "").strip())
-    # Similar-case search matches the appeal *and* its answer words.
-    tokens = words + (vocabulary.words(ticket.result) if answered else [])
+    # Similar-case search matches the appeal *and* its answer words; the answer's
+    # words follow ANSWER_MARK so duplicate scoring and hot topics use the appeal only.
+    tokens = words + ([ANSWER_MARK, *vocabulary.words(ticket.result)] if answered else [])
     return TicketIndex(
         ticket_id=ticket.pk, created_at=ticket.created_at, phone=ticket.contact_phone, address_key=address_key(ticket.address),
         district_id=ticket.district_id, category_id=ticket.category_id, tokens=" ".join(tokens), answered=answered,
@@ -125,10 +136,15 @@ def _upsert(tickets: list[Ticket], now: dt.datetime) -> int:
     if not tickets:
         return 0
     rows = [index_row(t, now) for t in tickets]
-    with transaction.atomic():
-        # Delete + insert (not an upsert) so the SQLite FTS triggers see both sides.
-        TicketIndex.objects.filter(ticket_id__in=[r.ticket_id for r in rows]).delete()
-        TicketIndex.objects.bulk_create(rows, batch_size=500)
+    try:
+        with transaction.atomic():
+            # Delete + insert (not an upsert) so the SQLite FTS triggers see both sides.
+            TicketIndex.objects.filter(ticket_id__in=[r.ticket_id for r in rows]).delete()
+            TicketIndex.objects.bulk_create(rows, batch_size=500)
+    except IntegrityError:
+        # Another process indexed the same tickets at the same moment: their rows
+        # are as good as ours (derived data), so this is not an error.
+        return 0
     return len(rows)
 
 
@@ -250,7 +266,7 @@ def find_duplicates(ticket_or_text: Ticket | Mapping[str, Any], *, now: dt.datet
     mine = set(words)
     found: list[Candidate] = []
     for ticket_id, their_phone, their_key, tokens in rows:
-        sim = similarity(mine, tokens.split())
+        sim = similarity(mine, appeal_words(tokens))
         c = Candidate(ticket_id=ticket_id, similarity=round(sim, 3), same_caller=bool(phone) and their_phone == phone,
                       same_address=bool(key) and their_key == key)
         if c.same_caller:

@@ -25,7 +25,11 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from hotline.cases.tasks import PERIODIC
+from hotline.cases.tasks import PERIODIC as CASES_PERIODIC
+from hotline.knowledge.tasks import PERIODIC as KNOWLEDGE_PERIODIC
+
+# Knowledge (issue 5): the periodic jobs of every app are scheduled together.
+PERIODIC = [*CASES_PERIODIC, *KNOWLEDGE_PERIODIC]
 
 logger = logging.getLogger("hotline.worker")
 
