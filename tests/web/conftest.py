@@ -82,7 +82,7 @@ def live_url(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            with urllib.request.urlopen(base + "/accounts/login/", timeout=2):
+            with urllib.request.urlopen(base + "/static/web/app.css", timeout=2):  # no database involved
                 break
         except (urllib.error.URLError, ConnectionError, OSError):
             if proc.poll() is not None or time.monotonic() > deadline:
