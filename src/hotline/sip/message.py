@@ -410,8 +410,13 @@ def response_for_headers(
     not 100).  Works on the partial headers of a :class:`SipParseError` too.
     """
     items: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for name, value in headers:
         lname = name.lower()
+        if lname in seen:
+            continue  # a single-value header repeated in the request: copy the first
+        if lname in ("from", "call-id", "cseq", "to"):
+            seen.add(lname)
         if lname in ("via", "from", "call-id", "cseq"):
             items.append((name, value))
         elif lname == "to":

@@ -447,11 +447,14 @@ class ClientTransaction(Transaction):
 class ServerTransaction(Transaction):
     """INVITE or non-INVITE server transaction created by ``request``."""
 
-    def __init__(self, request: Request, *, reliable: bool, timers: TimerConfig | None = None) -> None:
+    def __init__(self, request: Request, *, reliable: bool, timers: TimerConfig | None = None,
+                 key: tuple[object, ...] | None = None) -> None:
+        """``key`` overrides :func:`server_key` (the endpoint computes it from
+        the request as received, before stamping ``received`` on the Via)."""
         if request.method == "ACK":
             raise SipLocalError("ACK creates no server transaction")
         kind = Kind.INVITE_SERVER if request.method == "INVITE" else Kind.NON_INVITE_SERVER
-        super().__init__(kind, server_key(request), request, reliable, timers or TimerConfig())
+        super().__init__(kind, key or server_key(request), request, reliable, timers or TimerConfig())
         self.state = INITIAL_STATE[kind]
 
     def receive_request(self, request: Request, now: float) -> list[Action]:
