@@ -208,10 +208,15 @@ def work(request: HttpRequest) -> HttpResponse:
 # --- ticket page ----------------------------------------------------------------------------
 
 
-def _action_forms(ticket: Ticket, user: User, allowed: list[str]) -> list[dict[str, Any]]:
+def _action_forms(ticket: Ticket, user: User, allowed: list[str], *, pending_extension: bool, open_supervision: bool) -> list[dict[str, Any]]:
     out = []
     for name in allowed:
         if name in forms.NOT_ON_TICKET_PAGE or name not in forms.ACTION_FIELDS:
+            continue
+        # The table allows these in the state; they only make sense with something to decide.
+        if name in ("approve_extension", "refuse_extension") and not pending_extension:
+            continue
+        if name in ("answer_supervision", "close_supervision") and not open_supervision:
             continue
         t = lifecycle.TRANSITIONS[name]
         out.append({"name": name, "label": t.label, "fields": forms.ACTION_FIELDS[name], "comment_required": t.comment_required})
@@ -227,6 +232,8 @@ def _handlers(ticket: Ticket) -> list[User]:
 def ticket_context(request: HttpRequest, ticket: Ticket, now: dt.datetime) -> dict[str, Any]:
     user: User = request.user  # type: ignore[assignment]
     allowed = lifecycle.allowed_actions(ticket, user)
+    pending = ticket.extension_requests.filter(status=ExtensionStatus.PENDING).first()
+    supervision = ticket.supervisions.filter(closed_at__isnull=True).order_by("-opened_at").first()
     return {
         "t": ticket,
         "page": "ticket",
@@ -237,9 +244,9 @@ def ticket_context(request: HttpRequest, ticket: Ticket, now: dt.datetime) -> di
         "assists": list(ticket.assists.select_related("department")),
         "attachments": list(ticket.attachments.order_by("uploaded_at", "id")),
         "events": [event_out(e) for e in actions.timeline(ticket)],
-        "pending_extension": ticket.extension_requests.filter(status=ExtensionStatus.PENDING).first(),
-        "open_supervision": ticket.supervisions.filter(closed_at__isnull=True).order_by("-opened_at").first(),
-        "action_forms": _action_forms(ticket, user, allowed),
+        "pending_extension": pending,
+        "open_supervision": supervision,
+        "action_forms": _action_forms(ticket, user, allowed, pending_extension=pending is not None, open_supervision=supervision is not None),
         "departments": forms.department_choices(),
         "assist_choices": forms.department_choices(None),
         "handlers": _handlers(ticket),
