@@ -42,8 +42,8 @@ class ArticleIn(Schema):
     owner_department: int | str | None = Field(None, description="department id or code (required for duty articles)")
     transfer_phone: str = ""
     visibility: Visibility = Visibility.INTERNAL
-    effective_at: dt.datetime | dt.date | None = None
-    expires_at: dt.datetime | dt.date | None = None
+    effective_at: str | None = Field(None, description="ISO date or date-time (生效时间)")
+    expires_at: str | None = Field(None, description="ISO date or date-time (失效时间)")
     review_remind_days: int = 30
 
 
@@ -57,8 +57,8 @@ class ArticlePatch(Schema):
     owner_department: int | str | None = None
     transfer_phone: str | None = None
     visibility: Visibility | None = None
-    effective_at: dt.datetime | dt.date | None = None
-    expires_at: dt.datetime | dt.date | None = None
+    effective_at: str | None = None
+    expires_at: str | None = None
     review_remind_days: int | None = None
     version: int | None = Field(None, description="the version the form was loaded at: 409 if the article changed since")
     comment: str = Field("", max_length=1000, description="what changed and why (kept in the version history)")

@@ -100,10 +100,11 @@ def _row(a: Article) -> dict[str, Any]:
 
 
 def export_xlsx(user: User, *, status: str | None = None) -> bytes:
+    articles = _articles(user, status)  # access and input first: an abandoned workbook leaks
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("知识库")
     ws.append(list(HEADERS))
-    for a in _articles(user, status).iterator(chunk_size=500):
+    for a in articles.iterator(chunk_size=500):
         row = _row(a)
         ws.append([row[f] for f in HEADERS.values()])
     out = io.BytesIO()
