@@ -18,7 +18,8 @@
   // do not contain the text; Enter or ArrowDown moves to the list; one match is selected.
   function setUpFilter(input) {
     var select = document.getElementById(input.getAttribute("data-filter"));
-    if (!select) return;
+    if (!select || input.getAttribute("data-wired")) return;
+    input.setAttribute("data-wired", "1");
     input.addEventListener("input", function () {
       var q = input.value.trim().toLowerCase(), first = null, shown = 0;
       Array.prototype.forEach.call(select.options, function (opt) {
@@ -32,9 +33,41 @@
       if (ev.key === "Enter" || ev.key === "ArrowDown") { ev.preventDefault(); select.focus(); }
     });
   }
+  // Live updates: /ws/tickets/ says "ticket N changed"; lists listening for the
+  // "ticket-changed" event (htmx hx-trigger) refresh themselves; a ticket page being
+  // read shows a banner instead, so nothing the user is typing is lost.
+  function connectLive() {
+    var path = document.body.getAttribute("data-live");
+    if (!path || !window.WebSocket) return;
+    var delay = 1000;
+    function open() {
+      var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path);
+      ws.onopen = function () { delay = 1000; document.body.setAttribute("data-live-state", "open"); };
+      ws.onmessage = function (msg) {
+        var data;
+        try { data = JSON.parse(msg.data); } catch (e) { return; }
+        document.body.dispatchEvent(new CustomEvent("ticket-changed", { detail: data }));
+        var here = document.body.getAttribute("data-ticket");
+        if (here && String(data.ticket) === here) {
+          var banner = document.getElementById("live-banner");
+          if (banner) banner.hidden = false;
+        }
+      };
+      ws.onclose = function (ev) {
+        document.body.setAttribute("data-live-state", "closed");
+        if (ev.code === 4401 || ev.code === 4403) return;
+        setTimeout(open, delay);
+        delay = Math.min(delay * 2, 30000);
+      };
+    }
+    open();
+  }
   function init(root) {
     Array.prototype.forEach.call(root.querySelectorAll("input.picker-filter"), setUpFilter);
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { init(document); });
-  else init(document);
+  function start() { init(document); connectLive(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+  // Lists refreshed by htmx get their pickers wired again.
+  document.addEventListener("htmx:afterSettle", function () { init(document); });
 })();
