@@ -34,6 +34,8 @@ Dialogs are kept by the caller (:mod:`hotline.sip.dialog`).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
 from collections import deque
 from dataclasses import dataclass
@@ -199,6 +201,10 @@ class Endpoint:
         self._ok: dict[tuple[str, int], _OkRetransmit] = {}
         self._out: list[tuple[bytes, Address]] = []
         self._events: deque[Event] = deque()
+        # Timer heap with lazy deletion: an entry is live while _scheduled[key] equals its deadline.
+        self._heap: list[tuple[float, int, TxKey]] = []
+        self._scheduled: dict[TxKey, float] = {}
+        self._seq = itertools.count()
 
     # identifiers ------------------------------------------------------------
     def new_branch(self) -> str:
@@ -224,14 +230,23 @@ class Endpoint:
         return self._events.popleft() if self._events else None
 
     def get_timer(self) -> float | None:
-        deadlines = [d for tx in self._transactions() if (d := tx.get_timer()) is not None]
-        deadlines += [min(ok.next_at, ok.give_up_at) for ok in self._ok.values()]
+        deadlines = [min(ok.next_at, ok.give_up_at) for ok in self._ok.values()]
+        while self._heap:
+            deadline, _, key = self._heap[0]
+            if self._scheduled.get(key) == deadline:
+                deadlines.append(deadline)
+                break
+            heapq.heappop(self._heap)  # stale entry
         return min(deadlines) if deadlines else None
 
     def handle_timer(self, now: float) -> None:
-        for tx in list(self._transactions()):
-            deadline = tx.get_timer()
-            if deadline is not None and deadline <= now:
+        while self._heap and self._heap[0][0] <= now:
+            deadline, _, key = heapq.heappop(self._heap)
+            if self._scheduled.get(key) != deadline:
+                continue
+            del self._scheduled[key]
+            tx = self._server.get(key) or self._client.get(key)
+            if tx is not None:
                 self._run(tx, tx.handle_timer(now))
         for ident, ok in list(self._ok.items()):
             if ok.give_up_at <= now:
@@ -434,10 +449,16 @@ class Endpoint:
                 self.send_request(make_cancel(tx.request), self._peer[key], now)
 
     # plumbing -------------------------------------------------------------------
-    def _transactions(self) -> list[Transaction]:
-        return [*self._server.values(), *self._client.values()]
-
     def _run(self, tx: Transaction, actions: list[Action]) -> None:
+        self._process(tx, actions)
+        deadline = tx.get_timer()
+        if tx.terminated or deadline is None:
+            self._scheduled.pop(tx.key, None)
+        elif self._scheduled.get(tx.key) != deadline:
+            self._scheduled[tx.key] = deadline
+            heapq.heappush(self._heap, (deadline, next(self._seq), tx.key))
+
+    def _process(self, tx: Transaction, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Transmit):
                 self._out.append((action.message.serialize(), self._peer[tx.key]))

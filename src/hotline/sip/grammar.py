@@ -29,8 +29,22 @@ _HOSTNAME = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z
 _IPV6 = re.compile(r"^\[[0-9A-Fa-f:.]+\]$")
 
 
+_RUN_PATTERNS: dict[frozenset[str], re.Pattern[str]] = {}
+
+
+def _run_pattern(chars: frozenset[str]) -> re.Pattern[str]:
+    pattern = _RUN_PATTERNS.get(chars)
+    if pattern is None:
+        pattern = re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]*")
+        _RUN_PATTERNS[chars] = pattern
+    return pattern
+
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+
+
 def is_token(text: str) -> bool:
-    return bool(text) and all(c in TOKEN_CHARS for c in text)
+    return _TOKEN_RE.fullmatch(text) is not None
 
 
 def is_host(text: str) -> bool:
@@ -112,6 +126,11 @@ def split_list(value: str, where: str) -> list[str]:
 
     Empty elements are an error (RFC 3261 §7.3.1 does not allow them).
     """
+    if '"' not in value and "<" not in value:
+        simple = [p.strip(WS) for p in value.split(",")]
+        if not all(simple):
+            raise SipParseError("empty element in list", header=where)
+        return simple
     parts: list[str] = []
     buf: list[str] = []
     in_quotes = False
@@ -170,6 +189,8 @@ class Scanner:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
     def skip_ws(self) -> bool:
+        if self.pos >= len(self.text) or self.text[self.pos] not in WS:
+            return False
         start = self.pos
         while self.pos < len(self.text) and self.text[self.pos] in WS:
             self.pos += 1
@@ -181,10 +202,10 @@ class Scanner:
         self.pos += 1
 
     def take_while(self, chars: frozenset[str]) -> str:
-        start = self.pos
-        while self.pos < len(self.text) and self.text[self.pos] in chars:
-            self.pos += 1
-        return self.text[start : self.pos]
+        match = _run_pattern(chars).match(self.text, self.pos)
+        assert match is not None  # "*" always matches
+        self.pos = match.end()
+        return match.group()
 
     def take_token(self, what: str = "token") -> str:
         token = self.take_while(TOKEN_CHARS)

@@ -118,13 +118,27 @@ def canonical_name(name: str) -> str:
     return _CANONICAL.get(name.lower(), name)
 
 
+_LOOKUP_CACHE: dict[str, str] = {}
+
+
+def _lookup_name(name: str) -> str:
+    """Lower-cased canonical name (cached for the names code asks for)."""
+    cached = _LOOKUP_CACHE.get(name)
+    if cached is None:
+        cached = canonical_name(name).lower()
+        if len(_LOOKUP_CACHE) < 4096:
+            _LOOKUP_CACHE[name] = cached
+    return cached
+
+
 class Headers:
     """Ordered, immutable multi-dict of header fields."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_lower")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         self._items: tuple[tuple[str, str], ...] = tuple((canonical_name(n), v) for n, v in items)
+        self._lower: tuple[str, ...] = tuple(n.lower() for n, _ in self._items)
 
     # reading -------------------------------------------------------------
     def __iter__(self) -> Iterator[tuple[str, str]]:
@@ -136,8 +150,7 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        lname = canonical_name(name).lower()
-        return any(n.lower() == lname for n, _ in self._items)
+        return _lookup_name(name) in self._lower
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Headers) and self._items == other._items
@@ -153,16 +166,18 @@ class Headers:
 
     def get_all(self, name: str) -> list[str]:
         """Field values of every header line with this name, in order."""
-        lname = canonical_name(name).lower()
-        return [v for n, v in self._items if n.lower() == lname]
+        lname = _lookup_name(name)
+        if lname not in self._lower:
+            return []
+        return [item[1] for item, low in zip(self._items, self._lower) if low == lname]
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """First field value, or ``default``."""
-        lname = canonical_name(name).lower()
-        for n, v in self._items:
-            if n.lower() == lname:
-                return v
-        return default
+        lname = _lookup_name(name)
+        try:
+            return self._items[self._lower.index(lname)][1]
+        except ValueError:
+            return default
 
     def count(self, name: str) -> int:
         return len(self.get_all(name))
@@ -418,7 +433,7 @@ def parse_address(value: str, where: str, *, allow_star: bool = False) -> Addres
         inner = s.text[s.pos : end]
         if not inner or inner[0] in WS or inner[-1] in WS:
             raise s.fail("whitespace inside <...>")
-        if any(c in WS for c in inner):
+        if " " in inner or "\t" in inner:
             raise s.fail("whitespace inside URI")
         uri = parse_uri(inner, where)
         s.pos = end + 1
