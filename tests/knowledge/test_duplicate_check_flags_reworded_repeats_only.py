@@ -73,3 +73,13 @@ def test_the_address_key_ignores_city_and_district_prefixes():
     assert similar.address_key("滨江市东城区东华路88号3单元") == similar.address_key("东华路88号") == "东华路88号"
     assert similar.address_key("东华路89号") != similar.address_key("东华路88号")
     assert similar.address_key("") == ""
+
+
+def test_the_same_kind_of_problem_at_another_address_is_not_a_duplicate(people):
+    _create(people.call_taker, ticket_input(), MONDAY - DAY)
+    elsewhere = dict(REWORDED, address="西城区长安街1号", summary="长安街1号断水一天多了",
+                     content=REWORDED["content"].replace("东华路88号", "长安街1号"))
+    assert similar.find_duplicates(elsewhere, now=MONDAY) == []
+    # Without a recognisable address, very similar words still count.
+    assert len(similar.find_duplicates(dict(REWORDED, address="", content=ticket_input()["content"],
+                                            summary=ticket_input()["summary"]), now=MONDAY)) == 1

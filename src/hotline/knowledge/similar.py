@@ -13,7 +13,12 @@ is a *probable* duplicate when
 
 - same caller and similarity ≥ 0.2, or
 - same address and similarity ≥ 0.3, or
-- similarity ≥ 0.5 anywhere (a band hit: same appeal, differently written address).
+- similarity ≥ 0.6 when one of the two has no recognisable address (a band hit:
+  the same appeal, its address missing or written differently).
+
+Two appeals at two *different* recognised addresses from different callers are
+never probable duplicates, however alike their words: short appeals about the same
+kind of problem (停水 here and 停水 there) share most of their words.
 
 Tickets are indexed by the periodic ``knowledge.tasks.sync_index`` and, for the
 newest ones, lazily on each check, so the ticket model and the case actions stay
@@ -41,13 +46,13 @@ from hotline.lib.env import envint
 WINDOW_DAYS = envint("HOTLINE_DUPLICATE_WINDOW_DAYS", 30, minimum=1)
 SAME_CALLER_MIN = 0.2
 SAME_ADDRESS_MIN = 0.3
-CONTENT_ONLY_MIN = 0.5
+CONTENT_ONLY_MIN = 0.6
 #: Per lookup key, the newest this many candidates are scored.
 PER_KEY_LIMIT = 60
 EXCLUDED_STATUSES = (Status.MERGED, Status.VOIDED, Status.DRAFT)
 #: Words every appeal uses; they say nothing about which appeal it is.
 TICKET_STOPWORDS = frozenset("小区 附近 一直 多次 多日 开始 我家 家里 家中 居民 业主 住户 有人 东西 时候 今天 昨天 前天 电话 "
-                             "联系 解决 影响 严重 生活 不便 非常 特别".split())
+                             "联系 解决 影响 严重 生活 不便 非常 特别 没有 时候 什么 何时".split())
 
 _ADDRESS_RE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{1,12}?(?:大道|大街|路|街|巷|弄|道|里|村|组))([0-9一二三四五六七八九十百零〇-]+)(号|弄|栋|幢)")
 _ADMIN_PREFIX = re.compile(r"^(.{1,8}?[省市])?(.{1,8}?[区县])?")
@@ -275,7 +280,9 @@ def find_duplicates(ticket_or_text: Ticket | Mapping[str, Any], *, now: dt.datet
             c.reasons.append("same_address")
         if sim >= SAME_CALLER_MIN:
             c.reasons.append("similar_text")
-        c.probable = (c.same_caller and sim >= SAME_CALLER_MIN) or (c.same_address and sim >= SAME_ADDRESS_MIN) or sim >= CONTENT_ONLY_MIN
+        different_places = bool(key) and bool(their_key) and not c.same_address
+        c.probable = ((c.same_caller and sim >= SAME_CALLER_MIN) or (c.same_address and sim >= SAME_ADDRESS_MIN)
+                      or (not different_places and sim >= CONTENT_ONLY_MIN))
         if c.probable or include_unlikely:
             found.append(c)
     # Drop tickets that are merged, voided or still drafts.
