@@ -173,3 +173,10 @@ def test_udp_body_without_content_length_runs_to_the_end() -> None:
 def test_address_str_quotes_only_when_needed() -> None:
     assert str(Address(parse_uri("sip:a@b"), "Agent 8001")) == "Agent 8001 <sip:a@b>"
     assert str(Address(parse_uri("sip:a@b"), "班长席")) == '"班长席" <sip:a@b>'
+
+
+def test_stream_framer_reports_a_framed_bad_message_and_goes_on() -> None:
+    bad = b"INVITE  sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK9\r\nContent-Length: 0\r\n\r\n"
+    out = StreamFramer().feed(INVITE + bad + INVITE)
+    assert out[0] == parsed() and out[2] == parsed()
+    assert isinstance(out[1], SipParseError) and out[1].is_request and out[1].headers is not None

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from hotline.sip.errors import SipLocalError, SipParseError
-from hotline.sip.grammar import quote
+from hotline.sip.grammar import quote, split_list
 from hotline.sip.headers import Via
 from hotline.sip.message import Request, Response, parse_message, response_for, response_for_headers
 from hotline.sip.transaction import (
@@ -346,8 +346,8 @@ class Endpoint:
             top = top.with_param("rport", str(addr[1]))
         if top == vias[0]:
             return request
-        count = len(first_line.split(",")) if "," in first_line else 1
-        rest = [str(v) for v in vias[1:count]] if count > 1 else []
+        count = len(split_list(first_line, "Via"))
+        rest = [str(v) for v in vias[1:count]]
         new_first = ", ".join([str(top), *rest])
         lines = request.headers.get_all("Via")
         headers = request.headers.with_replaced("Via", new_first, *lines[1:])

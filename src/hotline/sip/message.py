@@ -331,13 +331,14 @@ def parse_message(data: bytes, *, stream: bool = False) -> Message:
 class StreamFramer:
     """Cut a TCP/TLS byte stream into messages (RFC 3261 §18.3).
 
-    ``feed(data)`` returns the complete :class:`Request`/:class:`Response`
-    messages and :class:`KeepAlive` pings found so far.  A framing error
-    (missing or bad Content-Length, oversized head) raises
-    :class:`SipParseError`; the stream cannot be resynchronised and the
-    connection should be closed.  A well-framed message with a bad start line
-    or URI is also raised, after the framer has consumed it, so the caller may
-    answer 400 and continue.
+    ``feed(data)`` returns, in order, the complete :class:`Request`/
+    :class:`Response` messages and :class:`KeepAlive` pings found so far, and
+    a :class:`SipParseError` *object* for each well-framed message whose start
+    line or Request-URI is malformed (answer it with 400 using its
+    ``headers``; the stream goes on).  A framing error (missing, repeated or
+    bad Content-Length, oversized head) is *raised*: the stream cannot be
+    resynchronised, the connection should be closed, and every later call
+    raises it again.
     """
 
     def __init__(self, *, max_head: int = MAX_HEAD_BYTES, max_body: int = MAX_BODY_BYTES) -> None:
@@ -350,11 +351,11 @@ class StreamFramer:
     def buffered(self) -> int:
         return len(self._buffer)
 
-    def feed(self, data: bytes) -> list[Message | KeepAlive]:
+    def feed(self, data: bytes) -> list[Message | KeepAlive | SipParseError]:
         if self._broken is not None:
             raise self._broken
         self._buffer.extend(data)
-        out: list[Message | KeepAlive] = []
+        out: list[Message | KeepAlive | SipParseError] = []
         while True:
             # keep-alive pings (CRLFCRLF) and stray CRLFs between messages
             if self._buffer.startswith(b"\r\n\r\n"):
@@ -391,7 +392,10 @@ class StreamFramer:
             consumed = len(self._buffer) - len(rest) + length
             body = bytes(rest[:length])
             del self._buffer[:consumed]
-            out.append(_build(start, headers, body))
+            try:
+                out.append(_build(start, headers, body))
+            except SipParseError as exc:
+                out.append(exc)  # framed but malformed: answer 400, the stream goes on
 
 
 def response_for_headers(
