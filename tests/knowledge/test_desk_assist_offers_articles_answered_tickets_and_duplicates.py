@@ -11,10 +11,15 @@ from hotline.audit.models import AuditEntry
 from hotline.cases import actions as cases
 from hotline.knowledge import tasks
 from hotline.knowledge.models import Article, ArticleUsage, TicketIndex
-from tests.conftest import MONDAY, ticket_input
+from django.utils import timezone
+
+from tests.conftest import ticket_input
 from tests.knowledge._kb import article
 
 DAY = dt.timedelta(days=1)
+#: The API reads the real clock (an entry point), and duplicate checks look back a
+#: window from it: this file's tickets are dated relative to the real now.
+NOW = timezone.now()
 
 TYPING = {
     "summary": "东华路88号没水了",
@@ -30,9 +35,9 @@ def test_the_assistant_offers_articles_answers_and_duplicates(people, api_as, tr
     article(people.team_leader, "居住证办理指南", body="<p>居住证办理材料。</p>")
     answered = cases.do_create_ticket(people.call_taker, ticket_input(
         address="西城区长安街1号", contact_phone="13600003333", summary="长安街1号停水咨询何时恢复供水",
-        content="来电人咨询长安街1号停水原因和恢复供水时间。"), now=MONDAY - 10 * DAY)
-    cases.do_resolve_on_spot(answered.pk, people.call_taker, "已告知：长安街供水管网抢修，预计当晚20时恢复供水。", now=MONDAY - 10 * DAY)
-    open_one = cases.do_create_ticket(people.call_taker, ticket_input(), now=MONDAY - DAY)
+        content="来电人咨询长安街1号停水原因和恢复供水时间。"), now=NOW - 10 * DAY)
+    cases.do_resolve_on_spot(answered.pk, people.call_taker, "已告知：长安街供水管网抢修，预计当晚20时恢复供水。", now=NOW - 10 * DAY)
+    open_one = cases.do_create_ticket(people.call_taker, ticket_input(), now=NOW - DAY)
 
     r = api_as(people.call_taker).post("/knowledge/assist", TYPING)
     assert r.status_code == 200, r.json_body
@@ -47,10 +52,10 @@ def test_the_assistant_offers_articles_answers_and_duplicates(people, api_as, tr
 
 
 def test_a_ticket_closed_later_becomes_a_similar_case_after_the_periodic_job(people, api_as):
-    t = cases.do_create_ticket(people.call_taker, ticket_input(), now=MONDAY - 3 * DAY)
+    t = cases.do_create_ticket(people.call_taker, ticket_input(), now=NOW - 3 * DAY)
     api_as(people.call_taker).post("/knowledge/duplicates", {"ticket": t.number})  # indexes it, unanswered
     assert TicketIndex.objects.get(ticket_id=t.pk).answered is False
-    cases.do_resolve_on_spot(t.pk, people.call_taker, "已告知停水原因为管道抢修，当晚恢复。", now=MONDAY - 3 * DAY)
+    cases.do_resolve_on_spot(t.pk, people.call_taker, "已告知停水原因为管道抢修，当晚恢复。", now=NOW - 3 * DAY)
     assert api_as(people.call_taker).post("/knowledge/assist", TYPING).json_body["similar_tickets"] == []
     result = tasks.knowledge_job.call()
     assert result["indexed"] >= 1
@@ -61,7 +66,7 @@ def test_a_ticket_closed_later_becomes_a_similar_case_after_the_periodic_job(peo
 
 def test_using_an_answer_is_recorded_counted_audited_and_reported(people, api_as):
     faq = article(people.team_leader, "停水原因查询", answer="突发停水一般在24小时内恢复。")
-    t = cases.do_create_ticket(people.call_taker, ticket_input(), now=MONDAY)
+    t = cases.do_create_ticket(people.call_taker, ticket_input(), now=NOW)
     desk = api_as(people.call_taker)
     r = desk.post(f"/knowledge/articles/{faq.pk}/usage", {"ticket": t.number, "kind": "answer", "query": "停水"})
     assert r.status_code == 201, r.json_body
