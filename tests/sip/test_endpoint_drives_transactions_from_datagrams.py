@@ -22,7 +22,7 @@ from hotline.sip.endpoint import (
     TransactionTimeout,
 )
 from hotline.sip.headers import Address, Headers
-from hotline.sip.message import Request, Response, parse_message, response_for
+from hotline.sip.message import KeepAlive, Request, Response, parse_message, response_for
 from hotline.sip.uri import parse_uri
 
 from ._builders import request
@@ -314,3 +314,21 @@ def test_a_call_completes_over_a_lossy_network(drop: set[int]) -> None:
     assert now < 10.0  # recovered by retransmission, not by giving up
     if 1 in drop:
         assert now >= 0.5  # the lost INVITE came back with timer A
+
+
+def test_tcp_endpoint_takes_framed_messages_and_never_retransmits() -> None:
+    from hotline.sip.message import StreamFramer
+
+    ep = Endpoint(local_host="10.0.0.1", local_port=5060, transport="TCP", rng=random.Random(3))
+    framer = StreamFramer()
+    bad = b"OPTIONS  sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK9\r\nFrom: <sip:x@y>;tag=1\r\n" \
+          b"To: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    invite = request("INVITE").serialize()
+    for item in framer.feed(invite + bad):
+        assert not isinstance(item, KeepAlive)
+        ep.receive_message(item, PHONE, 0.0)
+    assert statuses(sent(ep)) == [100, 400]
+    (received,) = [e for e in events(ep) if isinstance(e, RequestReceived)]
+    ep.send_response(received.key, response_for(received.request, 486, to_tag="b"), 0.1)
+    assert statuses(sent(ep)) == [486]
+    assert ep.get_timer() == pytest.approx(32.1)  # timer H only: no G on TCP

@@ -315,7 +315,15 @@ class Endpoint:
         except SipParseError as exc:
             self._bad_datagram(exc, addr)
             return
-        if isinstance(message, Request):
+        self.receive_message(message, addr, now)
+
+    def receive_message(self, message: Request | Response | SipParseError, addr: Address, now: float) -> None:
+        """A message already cut by a :class:`~hotline.sip.message.StreamFramer`
+        (TCP/TLS), or the SipParseError object the framer gave for a framed
+        but malformed one."""
+        if isinstance(message, SipParseError):
+            self._bad_datagram(message, addr)
+        elif isinstance(message, Request):
             self._receive_request(message, addr, now)
         else:
             self._receive_response(message, addr, now)
