@@ -42,6 +42,7 @@ from django.utils import timezone
 from hotline.accounts.models import DEPARTMENT_ROLES, Role, User
 from hotline.audit import actions as audit
 from hotline.cases import deadlines, demo_data
+from hotline.cases.bulk import reserve_ids, write_rows
 from hotline.cases.actions import QUERY_CODE_ALPHABET, QUERY_CODE_LENGTH
 from hotline.cases.models import Status, Ticket
 from hotline.cases.workdays import current_calendar
@@ -219,49 +220,6 @@ def ensure_world(now: dt.datetime) -> World:
 
 
 # --- writing rows -------------------------------------------------------------------------------
-
-
-def _sqlite_row(row: tuple[Any, ...], positions: Sequence[int]) -> list[Any]:
-    """Datetimes as Django stores them in SQLite: naive UTC text."""
-    out = list(row)
-    for i in positions:
-        v = out[i]
-        if v is not None:
-            out[i] = str(v.astimezone(UTC).replace(tzinfo=None))
-    return out
-
-
-def write_rows(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], datetimes: Sequence[str] = ()) -> None:
-    """Insert rows fast: ``COPY`` on PostgreSQL, ``executemany`` on SQLite (where the
-    columns named in ``datetimes`` are converted the way Django stores them)."""
-    if not rows:
-        return
-    cols = ", ".join(columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            positions = [columns.index(c) for c in datetimes]
-            cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
-                               [_sqlite_row(row, positions) for row in rows] if positions else rows)
-
-
-def reserve_ids(table: str, n: int) -> list[int]:
-    """``n`` fresh primary keys of ``table``; call inside the batch's transaction."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [n])
-            return [r[0] for r in cursor.fetchall()]
-        # SQLite: the transaction holds the write lock (IMMEDIATE), so max + 1 .. is ours.
-        cursor.execute(f"SELECT MAX(id) FROM {table}")
-        top = cursor.fetchone()[0] or 0
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        row = cursor.fetchone()
-        top = max(top, row[0] if row else 0)
-        return list(range(top + 1, top + n + 1))
 
 
 def reserve_numbers(per_day: dict[dt.date, int]) -> dict[dt.date, int]:

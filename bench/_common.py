@@ -1,0 +1,154 @@
+"""Shared pieces of the bench/ scripts: a database of their own, the real web server
+on a free loopback port, tokens, percentiles and a small table.
+
+Every script is bounded in count and in time and listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["HOTLINE_DATA_DIR"] = str(data_dir)
+    env["DJANGO_SETTINGS_MODULE"] = "hotline.settings"
+    env.setdefault("HOTLINE_LOG_LEVEL", "WARNING")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def setup_django(data_dir: Path, database_url: str | None) -> None:
+    """Configure this process for the bench database (call before importing models)."""
+    os.environ.update(environment(data_dir, database_url))
+    if not database_url:
+        os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+
+
+def ensure_postgres_database(url: str, *, fresh: bool) -> None:
+    """Create the PostgreSQL database of ``url`` (dropping it first when ``fresh``).
+    Only databases whose name starts with ``hl_bench`` are ever dropped."""
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if not name.startswith("hl_bench"):
+        raise SystemExit(f"bench databases must be named hl_bench*: {name!r}")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _run(cmd: list[str], env: dict[str, str], timeout: float) -> str:
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    if out.returncode:
+        raise SystemExit(f"{' '.join(cmd[:4])} ... failed:\n{out.stderr[-3000:]}")
+    return out.stdout
+
+
+def hotline(env: dict[str, str], *args: str, timeout: float = 3600) -> str:
+    return _run([PYTHON, "-m", "hotline.cli", *args], env, timeout)
+
+
+def django_snippet(env: dict[str, str], code: str, timeout: float = 300) -> str:
+    """Run a few lines with Django set up, in a child process; returns its stdout."""
+    prelude = "import django; django.setup()\n"
+    return _run([PYTHON, "-c", prelude + code], env, timeout).strip()
+
+
+def token_for(env: dict[str, str], username: str) -> str:
+    return django_snippet(env, (
+        "from hotline.accounts.actions import do_issue_token\n"
+        "from hotline.accounts.models import User\n"
+        f"raw, _ = do_issue_token(User.objects.get(username={username!r}))\n"
+        "print(raw)\n"
+    ))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def web_server(env: dict[str, str], *, start_timeout: float = 60) -> Iterator[str]:
+    """``hotline web`` (uvicorn, one process) on a free 127.0.0.1 port; stopped on exit."""
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([PYTHON, "-m", "hotline.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise SystemExit(f"the web server exited: {log.read().decode(errors='replace')[-2000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit("the web server did not start in time")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [[f"{c:.1f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def describe_database(database_url: str | None, data_dir: Path) -> str:
+    if database_url:
+        p = urlparse(database_url)
+        return f"PostgreSQL {p.hostname}:{p.port or 5432}/{p.path.lstrip('/')}"
+    return f"SQLite {data_dir / 'hotline.sqlite3'}"
+
+
+def machine() -> str:
+    load = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start"
