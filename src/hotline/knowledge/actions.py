@@ -200,7 +200,7 @@ def check_article_fields(data: Mapping[str, Any], *, partial: bool = False) -> d
     if wanted("title"):
         out["title"] = _text(data, "title", errors, required=True, limit=200)
     if wanted("body"):
-        out["body"] = sanitize_html(_text(data, "body", errors, required=False, limit=200_000))
+        out["body"] = sanitize_html(_text(data, "body", errors, required=False, limit=200_000)).strip()
     if wanted("answer"):
         out["answer"] = _text(data, "answer", errors, required=False, limit=5000)
     if wanted("keywords"):
