@@ -7,6 +7,7 @@ keep the English one only for rules not listed here.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from django.utils.translation import gettext_lazy as _
@@ -52,5 +53,11 @@ def field_errors(exc: InvalidInput, rename: dict[str, str] | None = None) -> dic
     for err in exc.errors:
         field = (rename or {}).get(err["field"], err["field"])
         message = RULE_MESSAGES.get(err["rule"])
-        out[field].append(str(message) if message is not None else err.get("message", err["rule"]))
+        text = str(message) if message is not None else err.get("message", err["rule"])
+        base = re.split(r"[\[.]", field, maxsplit=1)[0]
+        base = (rename or {}).get(base, base)
+        if base != field:  # an item of a list ("text[3].date"): shown under the list's field, with the line
+            line = err.get("line")
+            text = (str(_("第%(n)s行:")) % {"n": line} if line else f"{field}: ") + text
+        out[base].append(text)
     return dict(out)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from hotline.web import portal, views
+from hotline.web import admin, portal, views
 
 app_name = "web"
 
@@ -18,6 +18,13 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("search/export.xlsx", views.search_export, name="search_export"),
     path("dept/", views.dept, name="dept"),
+    path("manage/departments/", admin.departments, name="admin_departments"),
+    path("manage/departments/<int:dept_id>/", admin.departments, name="admin_department"),
+    path("manage/parameters/", admin.parameter_list, name="admin_parameters"),
+    path("manage/holidays/", admin.holidays, name="admin_holidays"),
+    path("manage/users/", admin.users, name="admin_users"),
+    path("manage/users/<int:user_id>/", admin.users, name="admin_user"),
+    path("audit/", admin.audit_log, name="audit"),
     path("portal/", portal.portal_home, name="portal"),
     path("portal/submit/", portal.portal_submit, name="portal_submit"),
     path("portal/track/", portal.portal_track, name="portal_track"),

@@ -80,6 +80,10 @@ def nav_for(user: User) -> list[tuple[str, str, str]]:
         items.append(("web:dept", _("部门工作台"), "dept"))
     if user.role in TICKET_READERS:
         items.append(("web:search", _("工单查询"), "search"))
+    if user.role == Role.ADMIN:
+        items.append(("web:admin_departments", _("系统管理"), "admin"))
+    if user.role == Role.AUDITOR:
+        items.append(("web:audit", _("审计日志"), "audit"))
     return items
 
 
@@ -118,8 +122,14 @@ def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if user.role in INTAKE:
         return redirect("web:desk")
+    if user.role == Role.AUDITOR:
+        return redirect("web:audit")
     if user.role in TICKET_READERS:
         return redirect("web:work")
+    if user.role == Role.ADMIN:
+        return redirect("web:admin_departments")
+    if user.role == Role.AUDITOR:
+        return redirect("web:audit")
     return render(request, "web/error.html", {"title": _("欢迎"), "text": _("您的角色暂无工作台页面。")})
 
 

@@ -1,0 +1,92 @@
+"""Administration pages: each change goes through directory/accounts actions, is
+audited, takes effect on the next request, and a refused change is explained next
+to the field with what was typed kept. Only administrators get the pages; the
+audit log viewer is for auditors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from hotline.accounts.models import Role, User
+from hotline.audit.models import AuditEntry
+from hotline.directory import parameters
+from hotline.directory.models import Department, HolidayOverride
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user: Any) -> Client:
+    c = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert c.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+    return c
+
+
+def test_only_administrators_get_the_admin_pages_and_only_auditors_the_audit_log(people: Any) -> None:
+    for url in ("/manage/departments/", "/manage/users/", "/manage/parameters/", "/manage/holidays/"):
+        assert client_for(people.admin).get(url).status_code == 200, url
+        assert client_for(people.dispatcher).get(url).status_code == 403, url
+    assert client_for(people.auditor).get("/audit/").status_code == 200
+    assert client_for(people.admin).get("/audit/").status_code == 403
+
+
+def test_a_department_is_created_and_a_bad_one_is_explained(people: Any, tree: Any) -> None:
+    c = client_for(people.admin)
+    r = c.post("/manage/departments/", {"name": "东华社区二居委会", "code": "", "kind": "community", "parent": str(tree.donghua.pk),
+                                        "can_handle": "on", "active": "on", "sort": "0"})
+    assert r.status_code == 422
+    assert 'value="东华社区二居委会"' in r.content.decode()
+    r = c.post("/manage/departments/", {"name": "东华社区二居委会", "code": "donghua-c2", "kind": "community",
+                                        "parent": str(tree.donghua.pk), "can_handle": "on", "active": "on", "sort": "0"})
+    assert r.status_code == 302
+    d = Department.objects.get(code="donghua-c2")
+    assert d.parent_id == tree.donghua.pk and d.path.startswith(tree.donghua.path)
+    assert AuditEntry.objects.filter(action="department.create", actor=people.admin).exists()
+    # The desk offers it at once.
+    assert "东华社区二居委会" in client_for(people.call_taker).get("/desk/").content.decode()
+
+
+def test_a_parameter_changes_without_restart_and_a_bad_value_is_refused(people: Any) -> None:
+    c = client_for(people.admin)
+    r = c.post("/manage/parameters/", {"key": "reopen_days", "value": "abc"})
+    assert r.status_code == 422 and "请输入数字" in r.content.decode()
+    r = c.post("/manage/parameters/", {"key": "reopen_days", "value": "999"})
+    assert r.status_code == 422 and "超出允许范围" in r.content.decode()
+    assert c.post("/manage/parameters/", {"key": "reopen_days", "value": "7"}).status_code == 302
+    assert parameters.get("reopen_days") == 7
+    assert c.post("/manage/parameters/", {"key": "reopen_days", "reset": "1"}).status_code == 302
+    assert parameters.get("reopen_days") == parameters.DEFAULTS["reopen_days"]
+
+
+def test_a_years_holiday_schedule_is_imported_and_bad_lines_are_named(people: Any) -> None:
+    c = client_for(people.admin)
+    r = c.post("/manage/holidays/", {"op": "import", "year": "2027", "text": "2027-10-01,0,国庆节\n2027-13-01,0,错误"})
+    assert r.status_code == 422 and "第2行" in r.content.decode()
+    assert not HolidayOverride.objects.filter(date__year=2027).exists()
+    r = c.post("/manage/holidays/", {"op": "import", "year": "2027", "text": "2027-10-01,0,国庆节\n2027-10-09,1,国庆调休上班"})
+    assert r.status_code == 302
+    assert HolidayOverride.objects.filter(date__year=2027).count() == 2
+    assert "国庆调休上班" in c.get("/manage/holidays/?year=2027").content.decode()
+
+
+def test_a_user_is_created_with_a_role_and_department_rules_apply(people: Any, tree: Any) -> None:
+    c = client_for(people.admin)
+    r = c.post("/manage/users/", {"username": "li_handler", "display_name": "李承办", "role": str(int(Role.DEPT_HANDLER)),
+                                  "department": "", "password": "Binjiang-2026-xyz", "is_active": "on"})
+    assert r.status_code == 422 and 'value="李承办"' in r.content.decode()
+    r = c.post("/manage/users/", {"username": "li_handler", "display_name": "李承办", "role": str(int(Role.DEPT_HANDLER)),
+                                  "department": str(tree.water.pk), "password": "Binjiang-2026-xyz", "is_active": "on"})
+    assert r.status_code == 302
+    u = User.objects.get(username="li_handler")
+    assert u.role == Role.DEPT_HANDLER and u.department_id == tree.water.pk
+    assert Client().post("/accounts/login/", {"username": "li_handler", "password": "Binjiang-2026-xyz"}).status_code == 302
+
+
+def test_the_audit_log_viewer_filters_and_rejects_a_bad_date(people: Any) -> None:
+    c = client_for(people.auditor)
+    r = c.get("/audit/", {"action": "user.create"})
+    assert r.status_code == 200 and "user.create" in r.content.decode()
+    assert c.get("/audit/", {"since": "2026-02-30"}).status_code == 422
