@@ -13,14 +13,16 @@ For each N the script
 3. runs the **generator** in this process pinned to CPU 1: 2N UDP sockets,
    each sending 20 ms PCMU packets (160 bytes of a tone) to its leg for
    ``--seconds`` seconds, staggered in 4 groups 5 ms apart, and measuring
-   what comes back: per-stream loss (sent - received) and the RFC 3550
-   interarrival jitter at the receiving side.
+   what comes back: per-stream loss (packets sent in the measured window,
+   identified by an index in the first 4 payload bytes, minus those received)
+   and the RFC 3550 interarrival jitter at the receiving side.
 
 Printed per N: loss, mean/p99/max jitter through the server and in the
 baseline, the added jitter (mean through server - mean baseline), the
 server's CPU use (% of one core, from getrusage), its event-loop lateness,
-RSS per call, and the UDP receive-buffer errors of the kernel during the run
-(drops there happen when a process does not read fast enough).
+RSS per call, and the datagrams the kernel dropped because a socket's receive
+buffer was full (from /proc/net/udp), split between the server's sockets
+(loss attributable to the server) and the generator's.
 
 Bounded: every run stops after ``--seconds``; ports come from ``--ports``;
 everything listens on 127.0.0.1.  SIPp is not the load generator yet: the
@@ -55,6 +57,7 @@ PTIME = 0.02
 SPP = 160
 GROUPS = 4
 HEADER = struct.Struct("!BBHII")
+INDEX = struct.Struct("!I")  # the sender's packet index, in the first 4 payload bytes
 
 
 def rss_kb() -> int:
@@ -75,6 +78,18 @@ def udp_rcvbuf_errors() -> int:
         lines = [line.split() for line in fh if line.startswith("Udp:")]
     header, values = lines[0], lines[1]
     return int(values[header.index("RcvbufErrors")])
+
+
+def udp_socket_drops(ports: set[int]) -> int:
+    """Datagrams the kernel dropped on the UDP sockets bound to ``ports`` (receive buffer full)."""
+    total = 0
+    with open("/proc/net/udp") as fh:
+        next(fh)
+        for line in fh:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) in ports:
+                total += int(fields[-1])
+    return total
 
 
 def raise_fd_limit() -> None:
@@ -207,11 +222,11 @@ class Stream:
     """What one phone receives: loss and RFC 3550 interarrival jitter."""
 
     received: int = 0
-    first_seq: int | None = None
     jitter: float = 0.0  # seconds
     last_arrival: float = 0.0
     last_ts: int = 0
-    measuring: bool = False
+    first: int = 1 << 62  # count packets whose index (first 4 payload bytes) is in [first, end)
+    end: int = 1 << 62
 
 
 class PhoneProtocol(asyncio.DatagramProtocol):
@@ -223,7 +238,10 @@ class PhoneProtocol(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         s = self.stream
-        if not s.measuring or len(data) < 12:
+        if len(data) < 16:
+            return
+        (index,) = INDEX.unpack_from(data, 12)
+        if not s.first <= index < s.end:
             return
         now = self.loop.time()
         _, _, _, ts, _ = HEADER.unpack_from(data)
@@ -255,6 +273,8 @@ class GenResult:
     received: int
     jitters_ms: list[float] = field(default_factory=list)
     lost_streams: int = 0
+    server_socket_drops: int = 0
+    generator_socket_drops: int = 0
 
 
 async def generate(pairs: list[tuple[int, int]] | None, n: int, seconds: float, signal: Any = None) -> GenResult:
@@ -280,9 +300,11 @@ async def generate(pairs: list[tuple[int, int]] | None, n: int, seconds: float, 
     groups = [phones[g::GROUPS] for g in range(GROUPS)]
 
     def send_group(group: list[Phone], k: int) -> None:
-        payload = frames[k % 50]
+        payload = frames[k % 50][4:]
         for p in group:
-            p.transport.sendto(HEADER.pack(0x80, 0, p.seq & 0xFFFF, p.ts & 0xFFFFFFFF, p.ssrc) + payload, p.to)
+            p.transport.sendto(
+                HEADER.pack(0x80, 0, p.seq & 0xFFFF, p.ts & 0xFFFFFFFF, p.ssrc) + INDEX.pack(p.sent) + payload, p.to
+            )
             p.seq += 1
             p.ts += SPP
             p.sent += 1
@@ -300,24 +322,29 @@ async def generate(pairs: list[tuple[int, int]] | None, n: int, seconds: float, 
     # warm-up: every phone sends, so the server latches every leg
     await pace(10)
     await asyncio.sleep(0.3)
-    for p in phones:
-        p.stream.measuring = True
-        p.sent = 0
+    for i, p in enumerate(phones):
+        p.stream.first = phones[i ^ 1].sent  # what p receives was sent by its peer
     if signal is not None:
         signal("start")
+    server_ports = {port + k for pair in (pairs or []) for port in pair for k in (0, 1)}
+    own_ports = {p.transport.get_extra_info("sockname")[1] for p in phones}
+    drops0 = udp_socket_drops(server_ports), udp_socket_drops(own_ports)
     await pace(int(round(seconds / PTIME)))
-    await asyncio.sleep(0.5)  # drain
-    for p in phones:
-        p.stream.measuring = False
+    for i, p in enumerate(phones):
+        p.stream.end = phones[i ^ 1].sent
+    await asyncio.sleep(1.0)  # drain: packets still queued in the server count if they arrive now
+    drops1 = udp_socket_drops(server_ports), udp_socket_drops(own_ports)
     if signal is not None:
         signal("stop")
     result = GenResult(sent=0, received=0)
-    for i, p in enumerate(phones):
-        peer = phones[i ^ 1]  # what p receives was sent by its peer
-        result.sent += peer.sent
+    result.server_socket_drops = drops1[0] - drops0[0]
+    result.generator_socket_drops = drops1[1] - drops0[1]
+    for p in phones:
+        expected = p.stream.end - p.stream.first
+        result.sent += expected
         result.received += p.stream.received
         result.jitters_ms.append(p.stream.jitter * 1000)
-        if p.stream.received < peer.sent:
+        if p.stream.received < expected:
             result.lost_streams += 1
     for p in phones:
         p.transport.close()
@@ -332,6 +359,8 @@ def summarise(r: GenResult) -> dict[str, float]:
         "lost": r.sent - r.received,
         "loss_percent": 100.0 * (r.sent - r.received) / max(1, r.sent),
         "lost_streams": r.lost_streams,
+        "server_socket_drops": r.server_socket_drops,
+        "generator_socket_drops": r.generator_socket_drops,
         "jitter_mean_ms": float(j.mean()),
         "jitter_p99_ms": float(np.percentile(j, 99)),
         "jitter_max_ms": float(j.max()),
@@ -393,7 +422,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print()
     print("| calls | streams | server CPU % of 1 core | CPU µs per packet | loop lag mean / p99 / max ms | lost (server) | "
           "lost (baseline) | jitter mean / p99 / max ms through server | baseline jitter mean / p99 ms | "
-          "added jitter ms | RSS per call KiB | kernel UDP rcvbuf drops |")
+          "added jitter ms | RSS per call KiB | dropped at server sockets / generator sockets |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         t, b, s = r["through"], r["baseline"], r["server"]
@@ -403,7 +432,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{t['lost']} of {t['sent']} ({t['loss_percent']:.3f} %) | {b['lost']} of {b['sent']} | "
             f"{t['jitter_mean_ms']:.2f} / {t['jitter_p99_ms']:.2f} / {t['jitter_max_ms']:.2f} | "
             f"{b['jitter_mean_ms']:.2f} / {b['jitter_p99_ms']:.2f} | {r['added_jitter_ms']:.2f} | "
-            f"{r['rss_per_call_kb']:.0f} | {r['rcvbuf_errors']} |"
+            f"{r['rss_per_call_kb']:.0f} | {t['server_socket_drops']} / {t['generator_socket_drops']} |"
         )
 
 
