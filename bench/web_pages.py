@@ -1,0 +1,171 @@
+"""Benchmark: every workbench page rendered server-side, over real HTTP.
+
+Uses a database of its own filled by ``hotline gen-tickets`` (generated when it holds
+fewer than ``--tickets``), starts the real server (``hotline web``, uvicorn, one
+process) on a free 127.0.0.1 port, logs in through the login page as the demo city's
+call-taker, dispatcher and 东华街道 handler (passwords from the generator's
+demo-users.txt) and times each page — desk, caller panel, My work lists, ticket
+pages, search with filters, department workbench, the public portal — one request
+at a time. Prints p50/p95/max per page and overall.
+Target (issue 4): every workbench page < 150 ms p95 with 200,000 tickets in SQLite.
+
+    .venv/bin/python bench/web_pages.py --tickets 200000 --sqlite-path /tmp/hl-bench-web
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as C  # noqa: E402
+
+USERS = ("calltaker", "dispatcher", "street_handler")
+
+
+def ensure_data(env: dict[str, str], wanted: int, seed: int) -> int:
+    have = int(C.django_snippet(env, "from hotline.cases.models import Ticket\nprint(Ticket.objects.count())") or 0)
+    if have < wanted:
+        print(f"generating {wanted - have} tickets (hotline gen-tickets) ...", flush=True)
+        t0 = time.monotonic()
+        C.hotline(env, "gen-tickets", str(wanted - have), "--seed", str(seed + have), "--no-progress", timeout=7200)
+        print(f"  done in {time.monotonic() - t0:.0f}s", flush=True)
+        have = wanted
+    return have
+
+
+def samples(env: dict[str, str]) -> dict[str, Any]:
+    """Ids to visit: open tickets of 东华街道 and of the city, a phone with history, a query code."""
+    code = r'''
+import json
+from django.db.models import Count
+from hotline.accounts.models import User
+from hotline.cases.models import Ticket, Status
+h = User.objects.get(username="street_handler")
+street = list(Ticket.objects.filter(lead_department__path__startswith=h.department.path, status__in=["signed", "handling"]).order_by("-id").values_list("id", flat=True)[:3])
+center = list(Ticket.objects.filter(status__in=["replied", "closed", "registered"]).order_by("-id").values_list("id", flat=True)[:3])
+phone = Ticket.objects.values("contact_phone").annotate(n=Count("id")).filter(n__gt=1).order_by("-n").values_list("contact_phone", flat=True).first()
+t = Ticket.objects.filter(status="closed").order_by("-id").first()
+print(json.dumps({"street": street, "center": center, "phone": phone or "", "code": t.query_code, "tail": t.contact_phone[-4:]}))
+'''
+    return json.loads(C.django_snippet(env, code))
+
+
+def pages(s: dict[str, Any]) -> dict[str | None, list[tuple[str, str]]]:
+    center_ticket = [(f"ticket page #{i}", f"/tickets/{i}/") for i in s["center"]]
+    street_ticket = [(f"ticket page #{i}", f"/tickets/{i}/") for i in s["street"]]
+    return {
+        "calltaker": [
+            ("desk", "/desk/"),
+            ("desk caller panel", f"/desk/caller/?contact_phone={s['phone']}"),
+            ("my work", "/work/"),
+            ("search: text 停水", "/search/?q=停水"),
+            ("search: handling by deadline", "/search/?status=handling&sort=deadline"),
+            *center_ticket[:2],
+        ],
+        "dispatcher": [
+            ("my work", "/work/"),
+            ("my work: to review", "/work/?list=to_review"),
+            ("my work: extensions", "/work/?list=extensions"),
+            ("my work: returned", "/work/?list=returned"),
+            ("search: red", "/search/?colour=red&sort=deadline"),
+            ("search: page 50", "/search/?status=closed&page=50"),
+            *center_ticket,
+        ],
+        "street_handler": [
+            ("my work", "/work/"),
+            ("my work: to handle", "/work/?list=to_handle"),
+            ("department workbench", "/dept/"),
+            ("department: handling", "/dept/?tab=handling"),
+            ("search (department scope)", "/search/"),
+            *street_ticket,
+        ],
+        None: [
+            ("portal", "/portal/"),
+            ("portal: track", f"/portal/track/?code={s['code']}&phone_tail={s['tail']}"),
+        ],
+    }
+
+
+def passwords(data_dir: Path) -> dict[str, str]:
+    out = {}
+    for line in (data_dir / "demo-users.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            user, password, *_ = line.split("\t")
+            out[user] = password
+    return out
+
+
+def login(client: Any, username: str, password: str) -> None:
+    client.get("/accounts/login/")
+    token = client.cookies.get("csrftoken")
+    r = client.post("/accounts/login/", data={"username": username, "password": password, "csrfmiddlewaretoken": token})
+    if r.status_code != 302:
+        raise SystemExit(f"login as {username} failed: HTTP {r.status_code}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=200_000, help="tickets in the database (generated if fewer; default 200000)")
+    parser.add_argument("--repeat", type=int, default=20, help="timed requests per page (default 20)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed requests per page first (default 2)")
+    parser.add_argument("--time-limit", type=float, default=600, help="stop measuring after this many seconds (default 600)")
+    parser.add_argument("--database-url", help="PostgreSQL URL of a bench database (hl_bench*), created when missing")
+    parser.add_argument("--sqlite-path", type=Path, default=Path("/tmp/hl-bench-web"), help="SQLite: the data folder to use/keep")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    if not 1 <= args.tickets <= 5_000_000 or not 1 <= args.repeat <= 1000 or args.warmup < 0:
+        parser.error("tickets 1..5000000, repeat 1..1000, warmup >= 0")
+
+    import httpx
+
+    data_dir = args.sqlite_path if not args.database_url else Path("/tmp/hl-bench-web-pg")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if args.database_url:
+        C.ensure_postgres_database(args.database_url, fresh=False)
+    env = C.environment(data_dir, args.database_url)
+    print(f"machine: {C.machine()}")
+    C.hotline(env, "migrate")
+    count = ensure_data(env, args.tickets, args.seed)
+    print(f"database: {C.describe_database(args.database_url, data_dir)} with {count} tickets")
+    secrets = passwords(data_dir)
+    plan = pages(samples(env))
+    stop_at = time.monotonic() + args.time_limit
+    rows: list[list[Any]] = []
+    everything: list[float] = []
+    with C.web_server(env) as base:
+        print(f"server: hotline web (uvicorn, 1 process) at {base}; one request at a time")
+        for user, urls in plan.items():
+            with httpx.Client(base_url=base, timeout=120, follow_redirects=False) as client:
+                if user is not None:
+                    login(client, user, secrets[user])
+                for name, url in urls:
+                    times: list[float] = []
+                    size = 0
+                    for i in range(args.warmup + args.repeat):
+                        if time.monotonic() > stop_at:
+                            break
+                        t0 = time.perf_counter()
+                        r = client.get(url)
+                        elapsed = (time.perf_counter() - t0) * 1000
+                        if r.status_code != 200:
+                            raise SystemExit(f"{name} as {user}: HTTP {r.status_code} {r.text[:300]}")
+                        size = len(r.content)
+                        if i >= args.warmup:
+                            times.append(elapsed)
+                    everything.extend(times)
+                    rows.append([name, user or "citizen", f"{size // 1024} KiB", C.percentile(times, 50), C.percentile(times, 95), max(times or [0.0])])
+    print(C.table(["page", "as", "size", "p50 ms", "p95 ms", "max ms"], rows))
+    worst = max((r[4] for r in rows), default=float("nan"))
+    p95 = C.percentile(everything, 95)
+    print(C.table(["requests", "p50 ms", "p95 ms (all)", "worst page p95 ms", "target"],
+                  [[len(everything), C.percentile(everything, 50), p95, worst, "< 150 ms p95 per page"]]))
+
+
+if __name__ == "__main__":
+    main()
