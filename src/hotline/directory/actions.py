@@ -299,7 +299,8 @@ def do_update_department(actor: User, dept_id: int, data: Mapping[str, Any], *, 
     return dept
 
 
-def _deactivate_subtree(model: type[models.Model], qs: Any, actor: User, action: str, obj: Any, when: dt.datetime, refs: list[str]) -> dict[str, Any]:
+def _deactivate_subtree(qs: Any, actor: User, action: str, obj: Any, when: dt.datetime, refs: list[str]) -> dict[str, Any]:
+    """Deactivate the rows of ``qs`` (the entry, and its subtree for trees): one audit row."""
     ids = list(qs.filter(active=True).values_list("pk", flat=True))
     qs.filter(pk__in=ids).update(active=False)
     audit.record(
@@ -320,7 +321,7 @@ def do_remove_department(actor: User, dept_id: int, *, now: dt.datetime | None =
         dept = _get(Department, dept_id, "department", for_update=True)
         refs = references(dept)
         if refs:
-            return _deactivate_subtree(Department, Department.objects.filter(path__startswith=dept.path), actor, "department.deactivate", dept, when, refs)
+            return _deactivate_subtree(Department.objects.filter(path__startswith=dept.path), actor, "department.deactivate", dept, when, refs)
         before = audit.snapshot(dept, DEPARTMENT_FIELDS + ["path"])
         audit.record(actor, "department.delete", dept, changes=audit.diff(before, {k: None for k in before}), at=when)
         dept.delete()
@@ -440,7 +441,7 @@ def do_remove_category(actor: User, category_id: int, *, now: dt.datetime | None
         cat = _get(Category, category_id, "category", for_update=True)
         refs = references(cat)
         if refs:
-            return _deactivate_subtree(Category, Category.objects.filter(Q(pk=cat.pk) | Q(parent=cat)), actor, "category.deactivate", cat, when, refs)
+            return _deactivate_subtree(Category.objects.filter(Q(pk=cat.pk) | Q(parent=cat)), actor, "category.deactivate", cat, when, refs)
         before = audit.snapshot(cat, CATEGORY_FIELDS)
         audit.record(actor, "category.delete", cat, changes=audit.diff(before, {k: None for k in before}), at=when)
         cat.delete()
@@ -532,7 +533,7 @@ def do_remove_entry(actor: User, kind: str, entry_id: int, *, now: dt.datetime |
         obj = _get(model, entry_id, kind.replace("_", " "), for_update=True)
         refs = references(obj)
         if refs:
-            return _deactivate_subtree(model, model._default_manager.filter(pk=obj.pk), actor, f"{kind}.deactivate", obj, when, refs)  # type: ignore[attr-defined]
+            return _deactivate_subtree(model._default_manager.filter(pk=obj.pk), actor, f"{kind}.deactivate", obj, when, refs)  # type: ignore[attr-defined]
         before = audit.snapshot(obj, _entry_fields(kind))
         audit.record(actor, f"{kind}.delete", obj, changes=audit.diff(before, {k: None for k in before}), at=when)
         obj.delete()
@@ -734,7 +735,7 @@ def do_import_holidays(actor: User, *, text: str | None = None, days: Sequence[M
         created: list[HolidayOverride] = []
         updated = unchanged = 0
         for day, (is_workday, name) in sorted(schedule.items()):
-            row = existing.get(day) or HolidayOverride.objects.select_for_update().filter(date=day).first()
+            row = existing.get(day)  # every day of the schedule lies in ``years``
             if row is None:
                 created.append(HolidayOverride(date=day, is_workday=is_workday, name=name))
                 changes.append({"field": day.isoformat(), "old": None, "new": {"is_workday": is_workday, "name": name}})

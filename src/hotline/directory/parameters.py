@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "duplicate_window_days": 30,
     # Open tickets up to which a calendar/rule change recomputes deadlines in the same
     # request (and transaction); above it the worker's recompute_deadlines task does it.
-    "recompute_inline_max": 2000,
+    "recompute_inline_max": 500,
 }
 
 #: Parameters whose change moves open deadlines (directory.actions recomputes them).
