@@ -709,9 +709,11 @@ def do_delete_holiday(actor: User, day: dt.date, *, now: dt.datetime | None = No
     return result
 
 
-def check_holiday_import(actor: User, *, text: str | None = None, days: Sequence[Mapping[str, Any]] | None = None,
+def check_holiday_import(actor: User | None, *, text: str | None = None, days: Sequence[Mapping[str, Any]] | None = None,
                          year: int | None = None) -> calendar_import.Schedule:
-    access.require_dictionary_admin(actor, "import the holiday calendar")
+    """``actor`` None is the machine's operator (``hotline import-holidays``)."""
+    if actor is not None:
+        access.require_dictionary_admin(actor, "import the holiday calendar")
     if year is not None and not (calendar_import.YEARS[0] <= year <= calendar_import.YEARS[1]):
         raise InvalidInput("year", "year_range", f"years {calendar_import.YEARS[0]}..{calendar_import.YEARS[1]} only")
     if (text is None) == (days is None):
@@ -721,7 +723,7 @@ def check_holiday_import(actor: User, *, text: str | None = None, days: Sequence
     return calendar_import.parse_days(days or [], year=year)
 
 
-def do_import_holidays(actor: User, *, text: str | None = None, days: Sequence[Mapping[str, Any]] | None = None,
+def do_import_holidays(actor: User | None, *, text: str | None = None, days: Sequence[Mapping[str, Any]] | None = None,
                        year: int | None = None, replace: bool = False, now: dt.datetime | None = None) -> dict[str, Any]:
     """Load a year's schedule, all or nothing: any bad line rejects the whole import
     (422 listing every bad line). With ``replace`` the overrides of the years in the
