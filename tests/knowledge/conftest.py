@@ -7,11 +7,14 @@ from typing import Any
 
 import pytest
 
-from hotline.knowledge.search import vocabulary
+from hotline.knowledge import dispatch
+from hotline.knowledge.search import SearchEngine, vocabulary
 
 
 @pytest.fixture(autouse=True)
 def _fresh_vocabulary(db: Any) -> Any:
     vocabulary.invalidate()
+    SearchEngine._df.clear()  # document frequencies of another test's database
+    dispatch.rules.invalidate()  # routing rules of another test's database
     yield
     vocabulary.invalidate()

@@ -5,6 +5,7 @@ held-out tickets far better than always suggesting the busiest department; and
 
 from __future__ import annotations
 
+import pytest
 from django.core.management import call_command
 
 from hotline.cases import demo_data
@@ -25,6 +26,13 @@ def test_held_out_accuracy_beats_the_majority_baseline_by_a_wide_margin(dictiona
     assert got["top1"] >= baseline["top1"] + 0.4
     assert got["top3"] >= 0.85 and got["top3"] >= baseline["top3"] + 0.4
     assert got["category_top1"] >= 0.9
+
+    # The fast scorer the web uses gives scikit-learn's own answers.
+    for ex in test:
+        fast, reference = model.rank(ex.text), model.rank_reference(ex.text)
+        for mine, theirs in zip(fast, reference, strict=True):
+            assert [r.id for r in mine] == [r.id for r in theirs]
+            assert [r.confidence for r in mine] == pytest.approx([r.confidence for r in theirs], abs=1e-3)
 
     # The command trains on everything and writes the file the web serves.
     call_command("train_dispatch", "--holdout", "0.2")

@@ -24,7 +24,7 @@ from hotline.accounts.models import User
 from hotline.audit import actions as audit
 from hotline.cases import access as case_access
 from hotline.directory.models import Category, Department, District
-from hotline.knowledge import access
+from hotline.knowledge import access, dispatch
 from hotline.knowledge.models import (
     ARTICLE_TRACKED,
     Article,
@@ -506,6 +506,7 @@ def do_save_routing_rule(actor: User, data: Mapping[str, Any], *, now: dt.dateti
         rule.save()
         audit.record(actor, "routing_rule.save", rule,
                      changes=[{"field": "rule", "old": old, "new": {"department": department.pk, "active": rule.active}}])
+    dispatch.rules.invalidate()
     return rule
 
 
@@ -517,6 +518,7 @@ def do_delete_routing_rule(actor: User, rule_id: int) -> None:
             raise NotFound("routing rule not found")
         audit.record(actor, "routing_rule.delete", rule, changes=[{"field": "department", "old": rule.department_id, "new": None}])
         rule.delete()
+    dispatch.rules.invalidate()
 
 
 # --- reminders -------------------------------------------------------------------------------

@@ -41,7 +41,8 @@ STOPWORDS = frozenset(
     吗 呢 啊 吧 呀 哦 嗯 请问 请 问 想 想问 咨询 一下 有 没 和 与 及 或 或者 也 都 就 还 又 很 被 把 给 让 从 自 到 对
     于 为 以 之 而 但 但是 如果 因为 所以 可以 能 能否 是否 要 需要 应该 会 该 个 些 一些 等 中 上 下 里 后 前
     来电 来电人 来电者 反映 市民 称 表示 现 目前 现在 已经 已 情况 问题 相关 有关 进行 处理 要求 希望 尽快 诉求
-    办理 怎么办 多少 哪些 什么样 如何是好 了解""".split()
+    办理 怎么办 多少 哪些 什么样 如何是好 了解 今天 昨天 前天 开始 一直 多次 多日 时候 没有 不能 无法 已经 至今
+    家中 家里 我家 附近""".split()
 )
 
 #: What a search word may contain: no punctuation, so no word can carry FTS5 or
@@ -176,17 +177,40 @@ def strip_html(text: str) -> str:
 # --- queries -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Group:
+    """One word of the query (precise segmentation) and what may stand for it in a
+    document: the word itself, its synonyms, or all of its sub-words together
+    (医疗保险 → 医疗 + 保险), since documents are indexed with the sub-words too."""
+
+    word: str
+    alternatives: tuple[str, ...]
+    parts: tuple[str, ...] = ()
+
+    def fts5(self) -> str:
+        alts = [f'"{w}"' for w in self.alternatives]
+        if len(self.parts) > 1:
+            alts.append("(" + " AND ".join(f'"{w}"' for w in self.parts) + ")")
+        return "(" + " OR ".join(alts) + ")"
+
+    def tsquery(self) -> str:
+        alts = list(self.alternatives)
+        if len(self.parts) > 1:
+            alts.append("(" + " & ".join(self.parts) + ")")
+        return "(" + " | ".join(alts) + ")"
+
+
 @dataclass
 class Query:
     text: str
-    #: One entry per query word: the word and its synonyms.
-    groups: list[tuple[str, ...]] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
 
     @property
     def terms(self) -> list[str]:
+        """Every word that may match: for highlighting."""
         seen: dict[str, None] = {}
         for group in self.groups:
-            for word in group:
+            for word in (*group.alternatives, *group.parts):
                 seen.setdefault(word, None)
         return list(seen)
 
@@ -199,19 +223,25 @@ MAX_QUERY_WORDS = 24
 
 def parse_query(text: str) -> Query:
     words: dict[str, None] = {}
-    for word in vocabulary.words((text or "")[:500]):
+    for word in vocabulary.words((text or "")[:500], for_search=False):
         words.setdefault(word, None)
-    groups = [vocabulary.expand(w) for w in list(words)[:MAX_QUERY_WORDS]]
+    groups = []
+    for w in list(words)[:MAX_QUERY_WORDS]:
+        parts = tuple(p for p in dict.fromkeys(vocabulary.words(w)) if p != w) if len(w) > 2 else ()
+        groups.append(Group(w, vocabulary.expand(w), parts))
     return Query(text=text, groups=groups)
 
 
-def _fts5_expression(query: Query) -> str:
-    return " OR ".join(f'"{t}"' for t in query.terms)
-
-
-def _tsquery_expression(query: Query) -> str:
-    return " | ".join(query.terms)
-
+#: A query of at most this many words is first run as "all words" (AND).
+AND_MAX_GROUPS = 4
+#: "Any word" (OR) uses at most this many words, the most selective first ...
+OR_MAX_GROUPS = 6
+#: ... and leaves out words found in more than this share of the documents (when
+#: the collection has at least MIN_DOCS_FOR_PRUNING documents): such words barely
+#: change the ranking but make the engine score half the collection.
+COMMON_SHARE = 0.2
+MIN_DOCS_FOR_PRUNING = 1000
+DF_CACHE_SECONDS = 600.0
 
 # --- highlighting --------------------------------------------------------------------
 
@@ -300,12 +330,62 @@ def _article_where(f: ArticleFilter, alias: str = "a") -> tuple[str, list[Any]]:
 
 
 class SearchEngine:
-    vendor = "base"
+    """One database's full-text search. Both engines run the same plan
+    (``_plan``): all query words together first (short queries), then any of the
+    most selective words; the matches of "all" rank before those of "any"."""
 
-    def search_articles(self, query: Query, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+    vendor = "base"
+    #: document-frequency cache shared by the process: (vendor, table, expression) -> (count, when)
+    _df: dict[tuple[str, str, str], tuple[int, float]] = {}
+
+    def expression(self, groups: Sequence[Group], op: str) -> str:
         raise NotImplementedError
 
+    def count(self, table: str, expr: str | None) -> int:
+        raise NotImplementedError
+
+    def _cached_count(self, table: str, expr: str | None) -> int:
+        key = (self.vendor, table, expr or "")
+        hit = self._df.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[1] < DF_CACHE_SECONDS:
+            return hit[0]
+        n = self.count(table, expr)
+        if len(self._df) > 50_000:
+            self._df.clear()
+        self._df[key] = (n, now)
+        return n
+
+    def _plan(self, table: str, query: Query, limit: int, run: Any) -> list[tuple[int, float]]:
+        groups = list(query.groups)
+        if not groups:
+            return []
+        if len(groups) == 1:
+            return run(self.expression(groups, "and"))
+        rows: list[tuple[int, float]] = []
+        if len(groups) <= AND_MAX_GROUPS:
+            rows = run(self.expression(groups, "and"))
+            if len(rows) >= limit:
+                return rows
+        total = self._cached_count(table, None)
+        ranked = sorted(groups, key=lambda g: self._cached_count(table, self.expression([g], "and")))
+        if total >= MIN_DOCS_FOR_PRUNING:
+            selective = [g for g in ranked if self._cached_count(table, self.expression([g], "and")) <= COMMON_SHARE * total]
+            ranked = selective or ranked[:1]
+        more = run(self.expression(ranked[:OR_MAX_GROUPS], "or"))
+        seen = {r[0] for r in rows}
+        return (rows + [r for r in more if r[0] not in seen])[:limit]
+
+    def search_articles(self, query: Query, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+        return self._plan("article", query, limit, lambda expr: self._articles(expr, f, limit))
+
     def search_tickets(self, query: Query, *, limit: int, exclude_ticket_id: int | None = None) -> list[tuple[int, float]]:
+        return self._plan("ticket", query, limit, lambda expr: self._tickets(expr, limit, exclude_ticket_id))
+
+    def _articles(self, expr: str, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+        raise NotImplementedError
+
+    def _tickets(self, expr: str, limit: int, exclude_ticket_id: int | None) -> list[tuple[int, float]]:
         raise NotImplementedError
 
     def _run(self, sql: str, params: list[Any]) -> list[tuple[int, float]]:
@@ -320,17 +400,30 @@ ANSWERED_STATUSES = ("resolved", "reviewed", "called_back", "closed")
 
 class SqliteEngine(SearchEngine):
     vendor = "sqlite"
+    TABLES = {"article": "knowledge_article_fts", "ticket": "knowledge_ticket_fts"}
 
-    def search_articles(self, query: Query, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+    def expression(self, groups: Sequence[Group], op: str) -> str:
+        return f" {op.upper()} ".join(g.fts5() for g in groups)
+
+    def count(self, table: str, expr: str | None) -> int:
+        fts = self.TABLES[table]
+        with connection.cursor() as cursor:
+            if expr is None:
+                cursor.execute(f"SELECT count(*) FROM {fts}")
+            else:
+                cursor.execute(f"SELECT count(*) FROM {fts} WHERE {fts} MATCH %s", [expr])
+            return int(cursor.fetchone()[0])
+
+    def _articles(self, expr: str, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
         where, params = _article_where(f)
         sql = (
             "SELECT a.id, -bm25(knowledge_article_fts, 4.0, 1.0) AS score "
             "FROM knowledge_article_fts JOIN knowledge_article a ON a.id = knowledge_article_fts.rowid "
             f"WHERE knowledge_article_fts MATCH %s AND {where} ORDER BY bm25(knowledge_article_fts, 4.0, 1.0) LIMIT %s"
         )
-        return self._run(sql, [_fts5_expression(query), *params, limit])
+        return self._run(sql, [expr, *params, limit])
 
-    def search_tickets(self, query: Query, *, limit: int, exclude_ticket_id: int | None = None) -> list[tuple[int, float]]:
+    def _tickets(self, expr: str, limit: int, exclude_ticket_id: int | None) -> list[tuple[int, float]]:
         statuses = ", ".join(["%s"] * len(ANSWERED_STATUSES))
         sql = (
             "SELECT f.rowid, -bm25(knowledge_ticket_fts) AS score FROM knowledge_ticket_fts f "
@@ -338,22 +431,35 @@ class SqliteEngine(SearchEngine):
             f"WHERE knowledge_ticket_fts MATCH %s AND t.status IN ({statuses}) AND t.id <> %s "
             "ORDER BY bm25(knowledge_ticket_fts) LIMIT %s"
         )
-        return self._run(sql, [_fts5_expression(query), *ANSWERED_STATUSES, exclude_ticket_id or 0, limit])
+        return self._run(sql, [expr, *ANSWERED_STATUSES, exclude_ticket_id or 0, limit])
 
 
 class PostgresEngine(SearchEngine):
     vendor = "postgresql"
+    TABLES = {"article": ("knowledge_article", "TRUE"), "ticket": ("knowledge_ticketindex", "answered")}
 
-    def search_articles(self, query: Query, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+    def expression(self, groups: Sequence[Group], op: str) -> str:
+        return (" & " if op == "and" else " | ").join(g.tsquery() for g in groups)
+
+    def count(self, table: str, expr: str | None) -> int:
+        name, cond = self.TABLES[table]
+        with connection.cursor() as cursor:
+            if expr is None:
+                cursor.execute(f"SELECT count(*) FROM {name} WHERE {cond}")
+            else:
+                cursor.execute(f"SELECT count(*) FROM {name} WHERE {cond} AND search_vector @@ to_tsquery('simple', %s)", [expr])
+            return int(cursor.fetchone()[0])
+
+    def _articles(self, expr: str, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
         where, params = _article_where(f)
         sql = (
             "SELECT a.id, ts_rank_cd(a.search_vector, q) AS score "
             "FROM knowledge_article a, to_tsquery('simple', %s) q "
             f"WHERE a.search_vector @@ q AND {where} ORDER BY score DESC, a.id DESC LIMIT %s"
         )
-        return self._run(sql, [_tsquery_expression(query), *params, limit])
+        return self._run(sql, [expr, *params, limit])
 
-    def search_tickets(self, query: Query, *, limit: int, exclude_ticket_id: int | None = None) -> list[tuple[int, float]]:
+    def _tickets(self, expr: str, limit: int, exclude_ticket_id: int | None) -> list[tuple[int, float]]:
         statuses = ", ".join(["%s"] * len(ANSWERED_STATUSES))
         sql = (
             "SELECT i.ticket_id, ts_rank_cd(i.search_vector, q) AS score "
@@ -361,7 +467,7 @@ class PostgresEngine(SearchEngine):
             f"WHERE i.answered AND i.search_vector @@ q AND t.status IN ({statuses}) AND t.id <> %s "
             "ORDER BY score DESC LIMIT %s"
         )
-        return self._run(sql, [_tsquery_expression(query), *ANSWERED_STATUSES, exclude_ticket_id or 0, limit])
+        return self._run(sql, [expr, *ANSWERED_STATUSES, exclude_ticket_id or 0, limit])
 
 
 def engine() -> SearchEngine:
