@@ -149,8 +149,6 @@ async def serve(args: argparse.Namespace) -> None:
     from hotline.pbx.ports import RtpPortAllocator, parse_port_range
 
     cpu = pin(args.cpu)
-    if args.server_nice:
-        os.nice(args.server_nice)  # negative values need root: the pbx given priority over batch work
     loop = asyncio.get_running_loop()
     engine = MediaEngine(
         RtpPortAllocator(parse_port_range(args.ports), host="127.0.0.1"),
@@ -387,8 +385,6 @@ def run_one(n: int, args: argparse.Namespace) -> dict[str, Any]:
         cmd += ["--record-dir", str(record_dir)]
     if args.no_uvloop:
         cmd.append("--no-uvloop")
-    if args.server_nice:
-        cmd += ["--server-nice", str(args.server_nice)]
     server = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None and server.stdin is not None
@@ -449,8 +445,9 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="do not record the calls")
     parser.add_argument("--no-uvloop", action="store_true", help="use the stdlib event loop even if uvloop is installed")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
-    parser.add_argument("--server-nice", type=int, default=0,
-                        help="nice increment of the server process (e.g. -10 as root: priority over other work)")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="nice increment of the generator and the server it starts (e.g. -10 as root, so that "
+                             "other work on a shared machine does not starve them)")
     # internal: the server process
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
@@ -476,6 +473,8 @@ def main() -> None:
     calls = [int(c) for c in args.calls.split(",") if c.strip()]
     if any(c < 1 or c > 1000 for c in calls):
         parser.error("--calls values must be 1..1000")
+    if args.nice:
+        os.nice(args.nice)  # inherited by the server process
     generator_cpu = pin(1)
     try:
         import uvloop  # noqa: F401
@@ -484,7 +483,7 @@ def main() -> None:
     except ImportError:
         loop_kind = "stdlib asyncio"
     print(f"# rtp_relay: {os.cpu_count()} CPUs, generator on CPU {generator_cpu}, server on CPU 0, {loop_kind}, "
-          f"recording {'off' if args.no_record else 'on'}, server nice {args.server_nice:+d}, "
+          f"recording {'off' if args.no_record else 'on'}, nice {args.nice:+d}, "
           f"{args.seconds:g} s per run, load average "
           f"{os.getloadavg()[0]:.1f} at start", flush=True)
     rows = []
