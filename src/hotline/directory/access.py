@@ -85,7 +85,7 @@ def get_visible_citizen(user: User, citizen_id: int, *, for_update: bool = False
     require_citizen_reader(user)
     qs = visible_citizens(user)
     if for_update:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(no_key=True)  # tickets referring to the citizen are not blocked
     citizen = qs.filter(pk=citizen_id).first()
     if citizen is None:
         raise NotFound("citizen not found")

@@ -166,7 +166,7 @@ def references(obj: models.Model) -> list[str]:
 def _get(model: type[models.Model], pk: int, what: str, *, for_update: bool = False) -> Any:
     qs = model._default_manager.all()  # type: ignore[attr-defined]
     if for_update:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(no_key=True)  # rows referring to it (tickets) are not blocked
     obj = qs.filter(pk=pk).first()
     if obj is None:
         raise NotFound(f"{what} not found")
@@ -246,7 +246,7 @@ def _move(dept: Department, parent: Department | None) -> int:
     if new_path == old_path:
         return 0
     subtree = Department.objects.filter(path__startswith=old_path)
-    list(subtree.select_for_update().values_list("pk", flat=True))  # lock the subtree
+    list(subtree.select_for_update(no_key=True).values_list("pk", flat=True))  # lock the subtree
     deepest = subtree.aggregate(m=Max(Length("path")))["m"] or len(old_path)
     if deepest - len(old_path) + len(new_path) > PATH_MAX:
         raise InvalidInput("parent", "max_depth", "the tree would become too deep under that parent")
@@ -279,6 +279,12 @@ def do_update_department(actor: User, dept_id: int, data: Mapping[str, Any], *, 
     when = _now(now)
     access.require_dictionary_admin(actor)
     with transaction.atomic():
+        if "parent" in data:
+            # Moves take the root rows' locks first, so two concurrent moves cannot each
+            # pass the cycle check against the other's old paths (PostgreSQL; SQLite's
+            # IMMEDIATE transactions serialise writers anyway). NO KEY: tickets referring
+            # to these departments are not blocked.
+            list(Department.objects.select_for_update(no_key=True).filter(parent__isnull=True).order_by("pk").values_list("pk"))
         dept = _get(Department, dept_id, "department", for_update=True)
         fields = check_department(actor, data, dept)
         before = audit.snapshot(dept, DEPARTMENT_FIELDS + ["path"])
