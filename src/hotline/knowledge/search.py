@@ -232,15 +232,9 @@ def parse_query(text: str) -> Query:
     return Query(text=text, groups=groups)
 
 
-#: A query of at most this many words is first run as "all words" (AND).
+#: At most this many query words (the most selective) are matched together.
 AND_MAX_GROUPS = 4
-#: "Any word" (OR) uses at most this many words, the most selective first ...
-OR_MAX_GROUPS = 6
-#: ... and leaves out words found in more than this share of the documents (when
-#: the collection has at least MIN_DOCS_FOR_PRUNING documents): such words barely
-#: change the ranking but make the engine score half the collection.
-COMMON_SHARE = 0.2
-MIN_DOCS_FOR_PRUNING = 1000
+#: Document frequencies of query words are cached per process this long.
 DF_CACHE_SECONDS = 600.0
 
 # --- highlighting --------------------------------------------------------------------
@@ -330,9 +324,7 @@ def _article_where(f: ArticleFilter, alias: str = "a") -> tuple[str, list[Any]]:
 
 
 class SearchEngine:
-    """One database's full-text search. Both engines run the same plan
-    (``_plan``): all query words together first (short queries), then any of the
-    most selective words; the matches of "all" rank before those of "any"."""
+    """One database's full-text search. Both engines run the same plan (``_plan``)."""
 
     vendor = "base"
     #: document-frequency cache shared by the process: (vendor, table, expression) -> (count, when)
@@ -353,28 +345,34 @@ class SearchEngine:
         n = self.count(table, expr)
         if len(self._df) > 50_000:
             self._df.clear()
-        self._df[key] = (n, now)
+        if n:  # a word found nowhere is asked again: a new document may bring it
+            self._df[key] = (n, now)
         return n
 
     def _plan(self, table: str, query: Query, limit: int, run: Any) -> list[tuple[int, float]]:
-        groups = list(query.groups)
+        """All words first; while fewer than ``limit`` documents match, leave out the
+        most common remaining word and ask again (at most AND_MAX_GROUPS words, the
+        most selective, words found nowhere skipped). Documents with more of the
+        rare words rank first; every query scores only documents holding all of its
+        words, which keeps the engine from scoring half the collection."""
+        groups = list(dict.fromkeys(query.groups))
         if not groups:
             return []
         if len(groups) == 1:
             return run(self.expression(groups, "and"))
+        df = {g: self._cached_count(table, self.expression([g], "and")) for g in groups}
+        useful = sorted((g for g in groups if df[g] > 0), key=lambda g: (df[g], groups.index(g)))[:AND_MAX_GROUPS]
         rows: list[tuple[int, float]] = []
-        if len(groups) <= AND_MAX_GROUPS:
-            rows = run(self.expression(groups, "and"))
+        seen: set[int] = set()
+        while useful:
+            for row in run(self.expression(useful, "and")):
+                if row[0] not in seen:
+                    seen.add(row[0])
+                    rows.append(row)
             if len(rows) >= limit:
-                return rows
-        total = self._cached_count(table, None)
-        ranked = sorted(groups, key=lambda g: self._cached_count(table, self.expression([g], "and")))
-        if total >= MIN_DOCS_FOR_PRUNING:
-            selective = [g for g in ranked if self._cached_count(table, self.expression([g], "and")) <= COMMON_SHARE * total]
-            ranked = selective or ranked[:1]
-        more = run(self.expression(ranked[:OR_MAX_GROUPS], "or"))
-        seen = {r[0] for r in rows}
-        return (rows + [r for r in more if r[0] not in seen])[:limit]
+                break
+            useful = useful[:-1]
+        return rows[:limit]
 
     def search_articles(self, query: Query, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
         return self._plan("article", query, limit, lambda expr: self._articles(expr, f, limit))
@@ -414,12 +412,26 @@ class SqliteEngine(SearchEngine):
                 cursor.execute(f"SELECT count(*) FROM {fts} WHERE {fts} MATCH %s", [expr])
             return int(cursor.fetchone()[0])
 
+    #: The best this many matches are ranked inside FTS5 alone, then filtered by
+    #: status and validity (most articles pass); only when fewer than ``limit``
+    #: survive is the filter applied to every match.
+    PREFILTER = 200
+
     def _articles(self, expr: str, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
         where, params = _article_where(f)
+        inner = max(self.PREFILTER, limit * 10)
+        sql = (
+            "SELECT a.id, -r.s AS score FROM (SELECT rowid AS id, bm25(knowledge_article_fts, 4.0, 1.0) AS s "
+            "FROM knowledge_article_fts WHERE knowledge_article_fts MATCH %s ORDER BY s LIMIT %s) r "
+            f"JOIN knowledge_article a ON a.id = r.id WHERE {where} ORDER BY r.s, a.id LIMIT %s"
+        )
+        rows = self._run(sql, [expr, inner, *params, limit])
+        if len(rows) >= limit:
+            return rows
         sql = (
             "SELECT a.id, -bm25(knowledge_article_fts, 4.0, 1.0) AS score "
             "FROM knowledge_article_fts JOIN knowledge_article a ON a.id = knowledge_article_fts.rowid "
-            f"WHERE knowledge_article_fts MATCH %s AND {where} ORDER BY bm25(knowledge_article_fts, 4.0, 1.0) LIMIT %s"
+            f"WHERE knowledge_article_fts MATCH %s AND {where} ORDER BY bm25(knowledge_article_fts, 4.0, 1.0), a.id LIMIT %s"
         )
         return self._run(sql, [expr, *params, limit])
 
