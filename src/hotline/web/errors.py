@@ -41,6 +41,7 @@ RULE_MESSAGES = {
     "open_supervision": _("该工单没有进行中的督办"),
     "captcha": _("验证码不正确,请重新计算"),
     "rate_limit": _("提交过于频繁,请稍后再试"),
+    "datetime": _("请输入日期和时间"),
     "phone_tail": _("请输入联系电话后四位"),
     "not_found": _("查询码或电话不正确"),
 }

@@ -34,10 +34,13 @@ from hotline.directory.models import Citizen, District, ServiceType, Source
 from hotline.lib import clock
 from hotline.lib.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from hotline.web import forms, worklists
+from hotline.web.models import ReminderKind
 from hotline.web.errors import field_errors
 from hotline.web.ticket_actions import departments, perform
 
 INTAKE = lifecycle.INTAKE
+#: Rows shown in a to-do list or a department tab (Search pages through all of them).
+LIST_ROWS = 50
 TICKET_READERS = access.READ_ALL_ROLES | DEPARTMENT_ROLES
 
 
@@ -211,8 +214,9 @@ def work(request: HttpRequest) -> HttpResponse:
     rows: list[dict[str, Any]] = []
     if current is not None:
         qs = current.queryset(user, now).select_related("lead_department", "service_type", "handler")
-        rows = _rows(list(qs.order_by(current.sort, "id")[:100]), now)
-    return render(request, "web/work.html", {"lists": lists, "counts": counts, "current": current, "rows": rows, "page": "work"})
+        rows = _rows(list(qs.order_by(current.sort, "id")[:LIST_ROWS]), now)
+    return render(request, "web/work.html", {"lists": lists, "counts": counts, "current": current, "rows": rows, "page": "work",
+                                             "limit": LIST_ROWS})
 
 
 # --- ticket page ----------------------------------------------------------------------------
@@ -263,6 +267,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket, now: dt.datetime) -> di
         "satisfactions": Satisfaction.choices,
         "status_of": dict(Status.choices),
         "citizen_tags": list(ticket.citizen.tags) if ticket.citizen_id and ticket.citizen else [],
+        "reminder_kinds": ReminderKind.choices,
     }
 
 
@@ -397,10 +402,65 @@ def dept(request: HttpRequest) -> HttpResponse:
         if key == tab:
             current_statuses = list(statuses)
     qs = base.filter(status__in=current_statuses).select_related("lead_department", "handler", "service_type").order_by("deadline", "id")
-    rows = _rows(list(qs[:100]), now)
+    rows = _rows(list(qs[:LIST_ROWS]), now)
+    # Every row is in the user's lead scope (``base``), so role and state decide; the
+    # action itself checks again when the button is pressed.
+    sign, assign = lifecycle.TRANSITIONS["sign_for"], lifecycle.TRANSITIONS["assign"]
     for row in rows:
-        row["can_assign"] = "assign" in lifecycle.allowed_actions(row["t"], user)
-        row["can_sign"] = row["t"].status == Status.DISPATCHED and "sign_for" in lifecycle.allowed_actions(row["t"], user)
+        status = row["t"].status
+        row["can_assign"] = status in assign.sources and user.role in assign.roles
+        row["can_sign"] = status in sign.sources and user.role in sign.roles
     handlers = list(User.objects.filter(department_id=user.department_id, role__in=list(DEPARTMENT_ROLES), is_active=True).order_by("username"))
     return render(request, "web/dept.html", {"page": "dept", "tabs": tabs, "tab": tab, "rows": rows, "handlers": handlers,
                                              "is_manager": user.role == Role.DEPT_MANAGER})
+
+
+# --- reminders ------------------------------------------------------------------------------------------
+
+
+def _reminder_panel(request: HttpRequest, errors: dict[str, list[str]] | None = None, status: int = 200) -> HttpResponse:
+    from hotline.web import actions as web_actions
+    from hotline.web.models import ReminderKind
+
+    user: User = request.user  # type: ignore[assignment]
+    now = clock.now()
+    return render(request, "web/_reminders.html", {
+        "due": web_actions.due_reminders(user, now), "upcoming": web_actions.upcoming_reminders(user, now),
+        "kinds": ReminderKind.choices, "errors": errors or {}, "posted": request.POST if errors else {},
+        "next": _safe_next(request, reverse("web:home")),
+    }, status=status)
+
+
+@staff_page(TICKET_READERS)
+def reminders(request: HttpRequest) -> HttpResponse:
+    """The reminder panel (polled by the desk and My work): due ones pop up."""
+    return _reminder_panel(request)
+
+
+@staff_page(TICKET_READERS)
+@require_POST
+def reminder_new(request: HttpRequest) -> HttpResponse:
+    from hotline.web import actions as web_actions
+
+    try:
+        web_actions.do_create_reminder(request.user, request.POST, now=clock.now())  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        if request.headers.get("HX-Request"):
+            return _reminder_panel(request, field_errors(exc), status=422)
+        messages.error(request, "; ".join(m for ms in field_errors(exc).values() for m in ms))
+        return HttpResponseRedirect(_safe_next(request, reverse("web:home")))
+    if request.headers.get("HX-Request"):
+        return _reminder_panel(request)
+    messages.success(request, _("提醒已添加"))
+    return HttpResponseRedirect(_safe_next(request, reverse("web:home")))
+
+
+@staff_page(TICKET_READERS)
+@require_POST
+def reminder_done(request: HttpRequest, reminder_id: int) -> HttpResponse:
+    from hotline.web import actions as web_actions
+
+    web_actions.do_finish_reminder(request.user, reminder_id, now=clock.now())  # type: ignore[arg-type]
+    if request.headers.get("HX-Request"):
+        return _reminder_panel(request)
+    return HttpResponseRedirect(_safe_next(request, reverse("web:home")))

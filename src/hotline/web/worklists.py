@@ -13,34 +13,51 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from hotline.accounts.models import DEPARTMENT_ROLES, Role, User
 from hotline.cases import access, deadlines, lifecycle
 from hotline.cases.models import ExtensionRequest, ExtensionStatus, Status, Supervision, Ticket, TicketAssist
+from hotline.directory.models import Department
 
 S = Status
 
 
+def _subtree_ids(user: User) -> list[int]:
+    """Ids of the user's department and everything below it (a few dozen at most)."""
+    if not user.department_id or not user.department:
+        return []
+    cached = getattr(user, "_web_subtree_ids", None)  # once per request (the user object lives as long)
+    if cached is None:
+        cached = list(Department.objects.filter(path__startswith=user.department.path).values_list("pk", flat=True))
+        user._web_subtree_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _lead(user: User) -> Q:
-    """The user's department leads (or is above the lead department)."""
+    """The user's department leads (or is above the lead department). An id list, not
+    a join on the department path: the (lead_department, status) index answers it."""
     if user.role not in DEPARTMENT_ROLES or not user.department_id or not user.department:
         return Q()
-    return Q(lead_department__path__startswith=user.department.path)
+    return Q(lead_department_id__in=_subtree_ids(user))
 
 
 def _mine_first(user: User) -> Q:
     """A handler's own tickets and the department's unassigned ones."""
     if user.role == Role.DEPT_HANDLER:
-        return Q(handler=user) | Q(handler__isnull=True)
+        # COALESCE(handler, me) = me, not "handler = me OR handler IS NULL": the OR
+        # steers SQLite onto the handler index, where NULL matches most tickets.
+        return Q(Exact(Coalesce("handler_id", Value(user.pk)), Value(user.pk)))
     return Q()
 
 
 def _assisting(user: User) -> Q:
     if not user.department_id or not user.department:
         return Q(pk__in=[])
-    return Q(pk__in=TicketAssist.objects.filter(department__path__startswith=user.department.path).values("ticket_id"))
+    return Q(pk__in=TicketAssist.objects.filter(department_id__in=_subtree_ids(user)).values("ticket_id"))
 
 
 # Few rows, each table indexed on them: "ticket id in (...)" beats a correlated
@@ -61,6 +78,9 @@ class Worklist:
     action: str
     build: Callable[[User, dt.datetime], Q]
     sort: str = "created_at"
+    #: Whether its tickets can have a running deadline (green/yellow/red); the others
+    #: are counted without the colour filters.
+    coloured: bool = False
 
     def visible_to(self, user: User) -> bool:
         return user.role in lifecycle.TRANSITIONS[self.action].roles
@@ -72,18 +92,18 @@ class Worklist:
 WORKLISTS: list[Worklist] = [
     Worklist("drafts", _("待受理(网上提交等)"), "register", lambda u, now: Q(status=S.DRAFT)),
     Worklist("returned", _("退回待重派"), "dispatch", lambda u, now: Q(status=S.RETURNED)),
-    Worklist("return_requests", _("退回申请待审核"), "accept_return", lambda u, now: Q(status=S.RETURN_REQUESTED)),
-    Worklist("extensions", _("延期申请待审批"), "approve_extension", lambda u, now: _pending_extension(), "deadline"),
-    Worklist("to_sign", _("待签收"), "sign_for", lambda u, now: Q(status=S.DISPATCHED) & _lead(u), "sign_deadline"),
-    Worklist("to_handle", _("待办理"), "reply", lambda u, now: Q(status__in=[S.SIGNED, S.HANDLING]) & _lead(u) & _mine_first(u), "deadline"),
-    Worklist("urged", _("被催办"), "reply", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT), urge_count__gt=0) & _lead(u), "deadline"),
-    Worklist("supervised_dept", _("督办件"), "answer_supervision", lambda u, now: _open_supervision() & _lead(u), "deadline"),
-    Worklist("assisting", _("协办件"), "assist_opinion", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT)) & _assisting(u), "deadline"),
+    Worklist("return_requests", _("退回申请待审核"), "accept_return", lambda u, now: Q(status=S.RETURN_REQUESTED), coloured=True),
+    Worklist("extensions", _("延期申请待审批"), "approve_extension", lambda u, now: _pending_extension(), "deadline", coloured=True),
+    Worklist("to_sign", _("待签收"), "sign_for", lambda u, now: Q(status=S.DISPATCHED) & _lead(u), "sign_deadline", coloured=True),
+    Worklist("to_handle", _("待办理"), "reply", lambda u, now: Q(status__in=[S.SIGNED, S.HANDLING]) & _lead(u) & _mine_first(u), "deadline", coloured=True),
+    Worklist("urged", _("被催办"), "reply", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT), urge_count__gt=0) & _lead(u), "deadline", coloured=True),
+    Worklist("supervised_dept", _("督办件"), "answer_supervision", lambda u, now: _open_supervision() & _lead(u), "deadline", coloured=True),
+    Worklist("assisting", _("协办件"), "assist_opinion", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT)) & _assisting(u), "deadline", coloured=True),
     Worklist("to_review", _("待审核"), "approve_reply", lambda u, now: Q(status=S.REPLIED), "replied_at"),
     Worklist("to_callback", _("待回访"), "callback", lambda u, now: Q(status__in=[S.REVIEWED, S.RESOLVED])),
     Worklist("to_close", _("待办结归档"), "close", lambda u, now: Q(status=S.CALLED_BACK)),
-    Worklist("supervised", _("督办中"), "close_supervision", lambda u, now: _open_supervision(), "deadline"),
-    Worklist("urgeable", _("在办超期件"), "urge", lambda u, now: deadlines.colour_q("red", now), "deadline"),
+    Worklist("supervised", _("督办中"), "close_supervision", lambda u, now: _open_supervision(), "deadline", coloured=True),
+    Worklist("urgeable", _("在办超期件"), "urge", lambda u, now: deadlines.colour_q("red", now), "deadline", coloured=True),
 ]
 BY_KEY = {w.key: w for w in WORKLISTS}
 
@@ -96,7 +116,11 @@ def counts(user: User, lists: list[Worklist], now: dt.datetime) -> dict[str, dic
     """{key: {total, red, yellow}}: one aggregate query per list."""
     out: dict[str, dict[str, int]] = {}
     for w in lists:
-        agg = w.queryset(user, now).aggregate(
+        qs = w.queryset(user, now)
+        if not w.coloured:
+            out[w.key] = {"total": qs.count(), "red": 0, "yellow": 0}
+            continue
+        agg = qs.aggregate(
             total=Count("pk"),
             red=Count("pk", filter=deadlines.colour_q("red", now)),
             yellow=Count("pk", filter=deadlines.colour_q("yellow", now)),
