@@ -446,8 +446,9 @@ def main() -> None:
     parser.add_argument("--no-uvloop", action="store_true", help="use the stdlib event loop even if uvloop is installed")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
     parser.add_argument("--nice", type=int, default=0,
-                        help="nice increment of the generator and the server it starts (e.g. -10 as root, so that "
-                             "other work on a shared machine does not starve them)")
+                        help="nice increment of the generator and the server it starts, also applied to their "
+                             "scheduler autogroup (e.g. -10 as root, so that other work on a shared machine does "
+                             "not starve them)")
     # internal: the server process
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
@@ -475,6 +476,10 @@ def main() -> None:
         parser.error("--calls values must be 1..1000")
     if args.nice:
         os.nice(args.nice)  # inherited by the server process
+        try:  # with sched_autogroup (Debian's default) nice only ranks processes inside one session
+            Path("/proc/self/autogroup").write_text(str(args.nice))
+        except OSError:
+            pass
     generator_cpu = pin(1)
     try:
         import uvloop  # noqa: F401
