@@ -300,6 +300,17 @@ def ticket_action(request: HttpRequest, ref: str, name: str) -> HttpResponse:
 
 
 @staff_page(TICKET_READERS)
+def transfer_form(request: HttpRequest, ref: str) -> HttpResponse:
+    """办理转送单 as PDF (personal data masked as on the page)."""
+    from hotline.web import transfer_form as pdf
+
+    ticket = access.get_visible_ticket(request.user, ref)  # type: ignore[arg-type]
+    response = HttpResponse(pdf.render(ticket, request.user, clock.now()), content_type="application/pdf")  # type: ignore[arg-type]
+    response["Content-Disposition"] = f'inline; filename="transfer-{ticket.number}.pdf"'
+    return response
+
+
+@staff_page(TICKET_READERS)
 def attachment(request: HttpRequest, ref: str, attachment_id: int) -> FileResponse:
     ticket = access.get_visible_ticket(request.user, ref)  # type: ignore[arg-type]
     att = ticket.attachments.filter(pk=attachment_id).first()
