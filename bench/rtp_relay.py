@@ -238,8 +238,8 @@ class PhoneProtocol(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         s = self.stream
-        if len(data) < 16:
-            return
+        if len(data) < 16 or data[1] & 0x7F != 0:  # PCMU only: the server's RTCP reports go to
+            return  # "port + 1" of each phone, which may be another phone's socket here
         (index,) = INDEX.unpack_from(data, 12)
         if not s.first <= index < s.end:
             return
