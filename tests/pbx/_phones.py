@@ -51,7 +51,11 @@ def engine(pairs: int = 50, **kwargs: Any) -> MediaEngine:
     return MediaEngine(allocator(pairs), **kwargs)
 
 
-def run(coro: Coroutine[Any, Any, T], timeout: float = 20.0) -> T:
+#: Event loops the engine must work on: the stdlib loop and uvloop (production).
+LOOPS = ["asyncio", "uvloop"]
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float = 20.0, loop: str = "asyncio") -> T:
     """Run ``coro`` in a new loop; fail on any exception the loop swallowed."""
     errors: list[dict[str, Any]] = []
 
@@ -59,7 +63,13 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 20.0) -> T:
         asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: errors.append(ctx))
         return await asyncio.wait_for(coro, timeout)
 
-    result = asyncio.run(main())
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    if loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        result = runner.run(main())
     assert not errors, f"exceptions reached the event loop: {errors}"
     return result
 

@@ -12,10 +12,13 @@ import asyncio
 
 from hotline.media.rtp import seq_delta, timestamp_delta
 
-from tests.pbx._phones import Phone, engine, peak_frequency, run, settle, tone
+import pytest
+
+from tests.pbx._phones import LOOPS, Phone, engine, peak_frequency, run, settle, tone
 
 
-def test_bridge_relays_g711_both_ways_as_one_continuous_stream() -> None:
+@pytest.mark.parametrize("loop", LOOPS)
+def test_bridge_relays_g711_both_ways_as_one_continuous_stream(loop: str) -> None:
     async def main() -> None:
         eng = engine()
         caller_leg = await eng.open_endpoint(name="caller")
@@ -54,4 +57,4 @@ def test_bridge_relays_g711_both_ways_as_one_continuous_stream() -> None:
         caller.close()
         agent.close()
 
-    run(main())
+    run(main(), loop=loop)

@@ -6,10 +6,13 @@ import random
 
 from hotline.media.rtp import RtpPacket
 
-from tests.pbx._phones import Phone, engine, peak_frequency, run, settle, tone
+import pytest
+
+from tests.pbx._phones import LOOPS, Phone, engine, peak_frequency, run, settle, tone
 
 
-def test_garbage_datagrams_are_dropped_and_counted() -> None:
+@pytest.mark.parametrize("loop", LOOPS)
+def test_garbage_datagrams_are_dropped_and_counted(loop: str) -> None:
     async def main() -> None:
         eng = engine()
         caller_leg = await eng.open_endpoint()
@@ -49,4 +52,4 @@ def test_garbage_datagrams_are_dropped_and_counted() -> None:
         for p in (caller, agent, attacker):
             p.close()
 
-    run(main())  # run() fails if any exception reached the loop's handler
+    run(main(), loop=loop)  # run() fails if any exception reached the loop's handler
