@@ -13,7 +13,7 @@ from hotline.accounts.models import User
 from hotline.audit import actions as audit
 from hotline.cases import access
 from hotline.lib.errors import InvalidInput, NotFound
-from hotline.web.models import Reminder, ReminderKind
+from hotline.web.models import Reminder, ReminderKind, SavedSearch
 
 FIELDS = ["kind", "due_at", "text", "ticket", "done_at"]
 #: How far ahead a reminder may be set.
@@ -84,3 +84,48 @@ def due_reminders(user: User, now: dt.datetime) -> list[Reminder]:
 def upcoming_reminders(user: User, now: dt.datetime, *, hours: int = 24) -> list[Reminder]:
     return list(Reminder.objects.filter(owner=user, done_at__isnull=True, due_at__gt=now, due_at__lte=now + dt.timedelta(hours=hours))
                 .select_related("ticket")[:20])
+
+
+# --- saved searches ---------------------------------------------------------------------------------
+
+MAX_SAVED_SEARCHES = 50
+
+
+def do_save_search(actor: User, name: str, query: str, *, now: dt.datetime) -> SavedSearch:
+    """Save (or overwrite, by name) the user's current Search filters."""
+    from urllib.parse import parse_qsl, urlencode
+
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("name", "required", "name is required")
+    if len(name) > 64:
+        raise InvalidInput("name", "max_length", "name must be at most 64 characters")
+    # Only the filter keys Search knows, re-encoded: nothing else is stored.
+    from hotline.web.views import SEARCH_FIELDS
+
+    pairs = [(k, v) for k, v in parse_qsl(query or "", keep_blank_values=False) if k in SEARCH_FIELDS]
+    clean = urlencode(pairs)
+    if len(clean) > 2000:
+        raise InvalidInput("query", "max_length", "too many filters")
+    with transaction.atomic():
+        existing = SavedSearch.objects.select_for_update().filter(owner=actor, name=name).first()
+        if existing is None and SavedSearch.objects.filter(owner=actor).count() >= MAX_SAVED_SEARCHES:
+            raise InvalidInput("name", "max_items", f"at most {MAX_SAVED_SEARCHES} saved searches")
+        before = {"query": existing.query} if existing else {}
+        if existing is None:
+            saved = SavedSearch.objects.create(owner=actor, name=name, query=clean, created_at=now)
+        else:
+            existing.query = clean
+            existing.save(update_fields=["query"])
+            saved = existing
+        audit.record(actor, "saved_search.save", saved, changes=audit.diff(before, {"query": clean}), at=now)
+    return saved
+
+
+def do_delete_search(actor: User, search_id: int, *, now: dt.datetime) -> None:
+    with transaction.atomic():
+        saved = SavedSearch.objects.select_for_update().filter(pk=search_id, owner=actor).first()
+        if saved is None:
+            raise NotFound("saved search not found")
+        audit.record(actor, "saved_search.delete", saved, changes=[{"field": "query", "old": saved.query, "new": None}], at=now)
+        saved.delete()

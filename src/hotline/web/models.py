@@ -31,3 +31,19 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class SavedSearch(models.Model):
+    """A named set of Search filters of one user (the query string of /search/)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(_("名称"), max_length=64)
+    query = models.CharField(max_length=2000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_search_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -34,7 +34,7 @@ from hotline.directory.models import Citizen, District, ServiceType, Source
 from hotline.lib import clock
 from hotline.lib.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from hotline.web import forms, worklists
-from hotline.web.models import ReminderKind
+from hotline.web.models import ReminderKind, SavedSearch
 from hotline.web.errors import field_errors
 from hotline.web.ticket_actions import departments, perform
 
@@ -378,7 +378,32 @@ def search(request: HttpRequest) -> HttpResponse:
         "selected_status": request.GET.getlist("status"), "sort": request.GET.get("sort") or "-created_at",
         "base_query": base, "query": query, "current_page": current, "pages": pages,
         "prev_page": current - 1 if current > 1 else None, "next_page": current + 1 if current < pages else None,
+        "saved": list(SavedSearch.objects.filter(owner=user)), "save_errors": {},
     }, status=422 if errors else 200)
+
+
+@staff_page(TICKET_READERS)
+@require_POST
+def search_save(request: HttpRequest) -> HttpResponse:
+    from hotline.web import actions as web_actions
+
+    query = request.POST.get("query", "")
+    try:
+        web_actions.do_save_search(request.user, request.POST.get("name", ""), query, now=clock.now())  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        messages.error(request, "; ".join(m for ms in field_errors(exc).values() for m in ms))
+    else:
+        messages.success(request, _("已保存查询条件"))
+    return HttpResponseRedirect(f"{reverse('web:search')}?{query}")
+
+
+@staff_page(TICKET_READERS)
+@require_POST
+def search_delete(request: HttpRequest, search_id: int) -> HttpResponse:
+    from hotline.web import actions as web_actions
+
+    web_actions.do_delete_search(request.user, search_id, now=clock.now())  # type: ignore[arg-type]
+    return HttpResponseRedirect(reverse("web:search"))
 
 
 @staff_page(TICKET_READERS)
@@ -431,7 +456,7 @@ def dept(request: HttpRequest) -> HttpResponse:
 
 def _reminder_panel(request: HttpRequest, errors: dict[str, list[str]] | None = None, status: int = 200) -> HttpResponse:
     from hotline.web import actions as web_actions
-    from hotline.web.models import ReminderKind
+    from hotline.web.models import ReminderKind, SavedSearch
 
     user: User = request.user  # type: ignore[assignment]
     now = clock.now()
