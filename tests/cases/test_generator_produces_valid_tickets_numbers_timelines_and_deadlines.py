@@ -129,7 +129,7 @@ def test_deadlines_agree_with_the_calendar(generated: dict[str, Any]) -> None:
 
 
 def test_the_command_reports_and_rejects_bad_input(dictionary: None, capsys: Any) -> None:
-    call_command("gen_tickets", "30", "--seed", "3", "--no-progress")
+    call_command("gen_tickets", "30", "--seed", "3", "--no-progress", "--no-migrate")
     out = capsys.readouterr().out
     assert "30 tickets" in out and Ticket.objects.count() == 30
     for args, needle in (
@@ -140,5 +140,5 @@ def test_the_command_reports_and_rejects_bad_input(dictionary: None, capsys: Any
         (["10", "--batch", "0"], "batch"),
     ):
         with pytest.raises(CommandError, match=needle):
-            call_command("gen_tickets", *args, "--no-progress")
+            call_command("gen_tickets", *args, "--no-progress", "--no-migrate")
     assert Ticket.objects.count() == 30

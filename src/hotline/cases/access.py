@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from hotline.accounts.models import DEPARTMENT_ROLES, Role, User
 from hotline.cases.models import Ticket, TicketAssist
+from hotline.directory.models import Department
 from hotline.lib.errors import Forbidden, NotFound
 
 #: Center roles that read every ticket.
@@ -34,12 +35,19 @@ FULL_ID_ROLES = frozenset({Role.CALL_TAKER, Role.TEAM_LEADER})
 
 
 def department_scope(user: User) -> Q:
-    """Tickets whose lead or an assisting department is the user's department or below it."""
+    """Tickets whose lead or an assisting department is the user's department or below it.
+
+    The subtree is resolved to department ids first (a handful of rows), so the ticket
+    filter is ``lead_department_id IN (…) OR id IN (assists of those departments)``:
+    no join to the department table, and the indexes on ``lead_department`` and
+    ``cases_ticketassist.department`` apply.
+    """
     prefix = user.department.path if user.department_id and user.department else None
     if not prefix:
         return Q(pk__in=[])
-    assisting = TicketAssist.objects.filter(ticket=OuterRef("pk"), department__path__startswith=prefix)
-    return Q(lead_department__path__startswith=prefix) | Q(Exists(assisting))
+    subtree = list(Department.objects.filter(path__startswith=prefix).values_list("pk", flat=True))
+    assisting = TicketAssist.objects.filter(department_id__in=subtree).values("ticket_id")
+    return Q(lead_department_id__in=subtree) | Q(pk__in=assisting)
 
 
 def visible_tickets(user: User, base: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from hotline.cases.bulk import write_rows
-from hotline.cases.models import DEPARTMENT_STATES, Status, Ticket, TicketEvent
+from hotline.cases.models import DEPARTMENT_STATES, RUNNING_LIST, Status, Ticket, TicketEvent
 from hotline.cases.workdays import WorkCalendar, current_calendar
 from hotline.directory import parameters
 from hotline.directory.models import Category, DeadlineRule
@@ -33,9 +33,6 @@ BATCH = 2000
 #: States in which the handling deadline is shown and counts (not yet replied).
 RUNNING_STATES = DEPARTMENT_STATES
 COLOURS = ("green", "yellow", "red")
-#: Sorted, so the SQL of a filter is always the same text: SQLite uses a partial
-#: index only when the query repeats the index's condition word for word.
-RUNNING_LIST = sorted(RUNNING_STATES)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,14 @@ def _dept(value: str, name: str) -> Department:
     return dept
 
 
+def _subtree(dept: Department, include_subdepartments: bool) -> list[int]:
+    """The department's id and, when asked, its descendants' (resolved first, so the
+    ticket filter is an indexed ``IN`` list rather than a join on the path)."""
+    if not include_subdepartments:
+        return [dept.pk]
+    return list(Department.objects.filter(path__startswith=dept.path).values_list("pk", flat=True))
+
+
 def _code_or_id(prefix: str, value: str) -> Q:
     return Q(**{f"{prefix}_id": int(value)}) if value.isdigit() else Q(**{f"{prefix}__code": value})
 
@@ -80,15 +88,16 @@ def apply_filters(qs: QuerySet[Ticket], f: TicketFilter, now: dt.datetime) -> Qu
         cat = Category.objects.filter(pk=int(f.category)).first() if f.category.isdigit() else Category.objects.filter(code=f.category).first()
         if cat is None:
             raise InvalidInput("category", "exists", f"category: no entry {f.category!r}")
-        qs = qs.filter(Q(category=cat) | Q(category__parent=cat))
+        ids = [cat.pk, *Category.objects.filter(parent=cat).values_list("pk", flat=True)]
+        qs = qs.filter(category_id__in=ids)
     if f.district:
         qs = qs.filter(_code_or_id("district", f.district))
     if f.lead_department:
         dept = _dept(f.lead_department, "lead_department")
-        qs = qs.filter(lead_department__path__startswith=dept.path) if f.include_subdepartments else qs.filter(lead_department=dept)
+        qs = qs.filter(lead_department_id__in=_subtree(dept, f.include_subdepartments))
     if f.assisting_department:
         dept = _dept(f.assisting_department, "assisting_department")
-        assist = TicketAssist.objects.filter(department__path__startswith=dept.path) if f.include_subdepartments else TicketAssist.objects.filter(department=dept)
+        assist = TicketAssist.objects.filter(department_id__in=_subtree(dept, f.include_subdepartments))
         qs = qs.filter(pk__in=assist.values("ticket_id"))
     if f.handler:
         qs = qs.filter(handler_id=f.handler)

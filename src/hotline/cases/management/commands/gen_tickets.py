@@ -40,12 +40,14 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=365, help="finished tickets spread over this many past days (default 365)")
         parser.add_argument("--batch", type=int, default=5000, help="tickets per transaction (default 5000)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations first")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["count"] < 0:
             raise CommandError("count must be 0 or more")
         share = _share(opts["open_share"])
-        call_command("migrate", interactive=False, verbosity=0)
+        if not opts["no_migrate"]:
+            call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
         last = [0.0]
 
