@@ -24,12 +24,15 @@ def test_ticker_keeps_20ms_ticks_without_drift() -> None:
         ticker = Ticker(loop, 0.02, work)
         await asyncio.sleep(1.0)
         ticker.cancel()
-        elapsed = loop.time() - start
-        # no tick lost to drift (ticks skipped only if the machine stalled the loop > 100 ms)
-        assert abs(len(scheduled) + ticker.skipped - elapsed / 0.02) <= 2
+        assert abs(scheduled[0] - (start + 0.02)) < 0.005
+        # the schedule stays on the 20 ms grid started at construction: the slow ticks
+        # (and any stall of a busy machine) delay callbacks but never shift later ticks
         steps = [round((b - a) / 0.02, 6) for a, b in zip(scheduled, scheduled[1:])]
-        assert all(s == int(s) and s >= 1 for s in steps)  # the schedule stays on the 20 ms grid
-        assert steps.count(1.0) >= len(steps) - ticker.skipped
+        assert all(s == int(s) and s >= 1 for s in steps)
+        # every grid slot was either run or, after a stall > 100 ms, counted as skipped
+        assert len(scheduled) + ticker.skipped == round((scheduled[-1] - scheduled[0]) / 0.02) + 1
+        assert len(scheduled) >= 40  # about 50 in one second
+        assert loop.time() - scheduled[-1] < 0.5  # and it kept up with the clock
         assert not ticker.active
 
     def blocked() -> None:
