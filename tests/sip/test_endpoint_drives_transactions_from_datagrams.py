@@ -68,7 +68,7 @@ def test_garbage_is_dropped_silently() -> None:
     ("name", "status"),
     [("ltgtruri", 400), ("lwsruri", 400), ("lwsstart", 400), ("trws", 400), ("ncl", 400), ("clerr", 400),
      ("mcl01", 400), ("badinv01", 400), ("quotbal", 400), ("scalar02", 400), ("escruri", 400), ("badvers", 505),
-     ("mismatch01", 400), ("badbranch", 400), ("unkscm", 416), ("novelsc", 416), ("bext01", 420), ("invut", 415),
+     ("mismatch01", 400), ("mismatch02", 501), ("badbranch", 400), ("unkscm", 416), ("novelsc", 416), ("bext01", 420), ("invut", 415),
      ("sdp01", 406), ("esc02", 501), ("unksm2", 400), ("multi01", 400)],
 )
 def test_broken_torture_requests_get_the_rfc_answer(name: str, status: int) -> None:

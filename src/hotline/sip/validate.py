@@ -95,9 +95,10 @@ def validate_request(
 ) -> Rejection | None:
     """The rejection a UAS (or, with ``as_proxy``, a proxy) sends, or None.
 
-    Order: version (505), syntax and mandatory headers (400), CSeq method,
+    Order: version (505), syntax and mandatory headers (400), unknown method
+    (501, before the CSeq check as RFC 4475 §3.1.2.18 prefers), CSeq method,
     Request-URI headers and an empty RFC 3261 branch (400), URI scheme (416),
-    method (501 unknown / 405 not allowed), Max-Forwards 0 at a proxy (483),
+    method not allowed (405), Max-Forwards 0 at a proxy (483),
     Require / Proxy-Require (420), body type (415), Accept for an INVITE
     (406), REGISTER To/Contact schemes (400).
     """
@@ -109,6 +110,8 @@ def validate_request(
     error = _syntax(request)
     if error is not None:
         return Rejection(400, error.message, error.header)
+    if request.method not in KNOWN_METHODS:
+        return Rejection(501, f"method {request.method!r} not implemented")
     cseq = request.cseq()
     if cseq.method != request.method:
         return Rejection(400, f"CSeq method {cseq.method} does not match {request.method}", "CSeq")
@@ -119,8 +122,6 @@ def validate_request(
         return Rejection(400, "branch is the bare magic cookie", "Via")
     if isinstance(uri, AbsoluteUri):
         return Rejection(416, f"URI scheme {uri.scheme!r} not supported", "Request-URI")
-    if request.method not in KNOWN_METHODS:
-        return Rejection(501, f"method {request.method!r} not implemented")
     if request.method not in allowed_methods:
         return Rejection(405, f"method {request.method} not allowed", None,
                          (("Allow", ", ".join(sorted(allowed_methods))),))
