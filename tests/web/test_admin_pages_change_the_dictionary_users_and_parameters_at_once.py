@@ -90,3 +90,29 @@ def test_the_audit_log_viewer_filters_and_rejects_a_bad_date(people: Any) -> Non
     r = c.get("/audit/", {"action": "user.create"})
     assert r.status_code == 200 and "user.create" in r.content.decode()
     assert c.get("/audit/", {"since": "2026-02-30"}).status_code == 422
+
+
+def test_dictionary_entries_and_deadline_rules_are_edited_through_the_actions(people: Any) -> None:
+    from hotline.directory.models import Category, DeadlineRule, ServiceType
+
+    c = client_for(people.admin)
+    water = Category.objects.get(code="water")
+    r = c.post("/manage/dictionary/category/", {"name": "二次供水", "code": "water.secondary", "parent": str(water.pk), "active": "on", "sort": "9"})
+    assert r.status_code == 302
+    assert Category.objects.get(code="water.secondary").parent_id == water.pk
+    r = c.post("/manage/dictionary/category/", {"name": "重复", "code": "water.secondary", "active": "on", "sort": "0"})
+    assert r.status_code == 422 and 'value="重复"' in r.content.decode()
+    assert c.post("/manage/dictionary/service_type/", {"name": "意见", "code": "opinion", "active": "on", "sort": "20"}).status_code == 302
+    assert ServiceType.objects.filter(code="opinion", active=True).exists()
+    assert c.get("/manage/dictionary/nonsense/").status_code == 404
+
+    complaint = ServiceType.objects.get(code="complaint")
+    r = c.post("/manage/deadline-rules/", {"service_type": str(complaint.pk), "category": str(water.pk), "handle_days": "0", "sign_days": "1"})
+    assert r.status_code == 422 and "工作日数" in r.content.decode()
+    r = c.post("/manage/deadline-rules/", {"service_type": str(complaint.pk), "category": str(water.pk), "handle_days": "7", "sign_days": "1"})
+    assert r.status_code == 302
+    rule = DeadlineRule.objects.get(service_type=complaint, category=water)
+    assert rule.handle_days == 7
+    assert AuditEntry.objects.filter(actor=people.admin, action__startswith="deadline_rule").exists()
+    assert c.post(f"/manage/deadline-rules/{rule.pk}/", {"op": "delete"}).status_code == 302
+    assert not DeadlineRule.objects.filter(pk=rule.pk).exists()

@@ -25,7 +25,8 @@ def test_admin_renames_a_department_and_every_admin_page_fits(people: Any, tree:
     assert Department.objects.get(pk=tree.water.pk).name == "滨江市水务局(市排水管理处)"
     admin.no_horizontal_scroll()
     admin.shot("admin-departments")
-    for path, name in (("/manage/users/", "admin-users"), ("/manage/parameters/", "admin-parameters"), ("/manage/holidays/?year=2026", "admin-holidays")):
+    for path, name in (("/manage/users/", "admin-users"), ("/manage/parameters/", "admin-parameters"), ("/manage/holidays/?year=2026", "admin-holidays"),
+                       ("/manage/dictionary/category/", "admin-dictionary"), ("/manage/deadline-rules/", "admin-deadline-rules")):
         admin.go(path)
         admin.no_horizontal_scroll()
         admin.shot(name)

@@ -264,3 +264,105 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "web/audit.html", {"page": "audit", "entries": page, "g": g, "errors": errors,
                                               "query": query.urlencode()}, status=422 if errors else 200)
+
+
+# --- dictionary entries and deadline rules ------------------------------------------------------------
+
+ENTRY_KINDS = [
+    ("category", gettext_lazy("诉求分类")), ("service_type", gettext_lazy("诉求类型")),
+    ("source", gettext_lazy("受理渠道")), ("district", gettext_lazy("所属区域")),
+]
+
+
+def _int_or_text(text: str) -> Any:
+    text = (text or "").strip()
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+@staff_page(ADMINS)
+def dictionary(request: HttpRequest, kind: str = "category", entry_id: int | None = None) -> HttpResponse:
+    from hotline.directory.models import Category
+
+    user: User = request.user  # type: ignore[assignment]
+    if kind not in dict(ENTRY_KINDS):
+        raise NotFound("no such dictionary")
+    model: Any = Category if kind == "category" else directory_actions.ENTRY_MODELS[kind]
+    editing = model.objects.filter(pk=entry_id).first() if entry_id else None
+    if entry_id and editing is None:
+        raise NotFound("entry not found")
+    errors: dict[str, list[str]] = {}
+    posted: Any = None
+    if request.method == "POST":
+        posted = p = request.POST
+        data: dict[str, Any] = {"code": p.get("code", "").strip(), "name": p.get("name", "").strip(),
+                                "active": _flag(p, "active"), "sort": _int_or_text(p.get("sort", "0") or "0")}
+        if kind == "category":
+            data["parent"] = _int_or_text(p.get("parent", "")) or None
+        if kind == "district":
+            data["department"] = _int_or_text(p.get("department", "")) or None
+        try:
+            if kind == "category":
+                if editing is None:
+                    directory_actions.do_create_category(user, data, now=clock.now())
+                else:
+                    directory_actions.do_update_category(user, editing.pk, data, now=clock.now())
+            elif editing is None:
+                directory_actions.do_create_entry(user, kind, data, now=clock.now())
+            else:
+                directory_actions.do_update_entry(user, kind, editing.pk, data, now=clock.now())
+        except InvalidInput as exc:
+            errors = field_errors(exc)
+        else:
+            messages.success(request, _("已保存:%(name)s") % {"name": data["name"]})
+            return redirect("web:admin_dictionary", kind=kind)
+    values = posted or ({
+        "code": editing.code, "name": editing.name, "active": "on" if editing.active else "", "sort": editing.sort,
+        "parent": str(getattr(editing, "parent_id", "") or ""), "department": str(getattr(editing, "department_id", "") or ""),
+    } if editing else {"active": "on", "sort": 0})
+    rows = list(model.objects.order_by(*(["parent_id", "sort", "code"] if kind == "category" else ["sort", "code"])))
+    if kind == "category":  # parents first, each followed by its children
+        parents = [c for c in rows if not c.parent_id]
+        rows = [x for par in parents for x in [par] + [c for c in rows if c.parent_id == par.pk]]
+    return render(request, "web/admin_dictionary.html", {
+        "page": "admin", "kind": kind, "kinds": ENTRY_KINDS, "rows": rows, "editing": editing, "v": values, "errors": errors,
+        "parents": [(str(c.pk), c.name) for c in Category.objects.filter(parent__isnull=True).order_by("sort", "code")],
+        "departments": forms.department_choices("—", handling_only=False),
+    }, status=422 if errors else 200)
+
+
+@staff_page(ADMINS)
+def deadline_rules(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
+    from hotline.directory.models import Category, DeadlineRule, ServiceType
+
+    user: User = request.user  # type: ignore[assignment]
+    editing = DeadlineRule.objects.filter(pk=rule_id).first() if rule_id else None
+    if rule_id and editing is None:
+        raise NotFound("rule not found")
+    errors: dict[str, list[str]] = {}
+    posted: Any = None
+    if request.method == "POST":
+        posted = p = request.POST
+        try:
+            if p.get("op") == "delete" and editing is not None:
+                directory_actions.do_delete_deadline_rule(user, editing.pk, now=clock.now())
+            else:
+                data = {"service_type": _int_or_text(p.get("service_type", "")) or None,
+                        "category": _int_or_text(p.get("category", "")) or None,
+                        "handle_days": _int_or_text(p.get("handle_days", "")), "sign_days": _int_or_text(p.get("sign_days", ""))}
+                if editing is None:
+                    directory_actions.do_create_deadline_rule(user, data, now=clock.now())
+                else:
+                    directory_actions.do_update_deadline_rule(user, editing.pk, data, now=clock.now())
+        except InvalidInput as exc:
+            errors = field_errors(exc)
+        else:
+            messages.success(request, _("时限规则已保存,在办工单的时限已按规则重算"))
+            return redirect("web:admin_rules")
+    values = posted or ({"service_type": str(editing.service_type_id or ""), "category": str(editing.category_id or ""),
+                         "handle_days": editing.handle_days, "sign_days": editing.sign_days} if editing else {"sign_days": 1})
+    rows = list(DeadlineRule.objects.select_related("service_type", "category", "category__parent").order_by("service_type__sort", "category__code"))
+    return render(request, "web/admin_rules.html", {
+        "page": "admin", "rows": rows, "editing": editing, "v": values, "errors": errors,
+        "service_types": [(str(s.pk), s.name) for s in ServiceType.objects.order_by("sort", "code")],
+        "categories": [(str(c.pk), str(c)) for c in Category.objects.select_related("parent").order_by("parent_id", "sort", "code")],
+    }, status=422 if errors else 200)

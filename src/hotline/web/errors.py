@@ -42,6 +42,11 @@ RULE_MESSAGES = {
     "captcha": _("验证码不正确,请重新计算"),
     "rate_limit": _("提交过于频繁,请稍后再试"),
     "datetime": _("请输入日期和时间"),
+    "unique": _("已存在相同的记录"),
+    "positive_days": _("请输入允许范围内的工作日数"),
+    "two_levels": _("分类只有两级"),
+    "cycle": _("不能挂在自身或其下级之下"),
+    "code_format": _("编码格式不正确"),
     "phone_tail": _("请输入联系电话后四位"),
     "not_found": _("查询码或电话不正确"),
 }
