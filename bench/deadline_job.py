@@ -86,8 +86,10 @@ def main() -> None:
         steady = time.perf_counter() - t0
         urged = sum(first.values())
         rows.append([run, have, f"{reset:.1f}", urged, ", ".join(f"{k.removeprefix('auto_urge_')} {v}" for k, v in first.items()),
-                     catch_up, sum(second.values()), steady, "< 10 s", f"{catch_up / 10:.2f}", f"{steady / 10:.3f}"])
-    print(C.table(["run", "open tickets", "reset s", "urged", "by threshold", "catch-up s", "urged", "steady s",
+                     catch_up, f"{urged / catch_up:.0f}" if catch_up else "-", sum(second.values()), steady, "< 10 s",
+                     f"{catch_up / 10:.2f}", f"{steady / 10:.3f}"])
+        print(f"run {run}: catch-up {catch_up:.2f}s ({urged} urged), steady {steady:.2f}s", flush=True)
+    print(C.table(["run", "open tickets", "reset s", "urged", "by threshold", "catch-up s", "urges/s", "urged", "steady s",
                    "target", "catch-up/target", "steady/target"], [[f"{c:.2f}" if isinstance(c, float) else c for c in r] for r in rows]))
 
 

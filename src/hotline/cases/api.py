@@ -243,7 +243,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Status[dict[str, A
     draft = data.pop("draft")
     now = clock.now()
     ticket = actions.do_create_ticket(request.user, data, register=not draft, now=now)  # type: ignore[arg-type]
-    return Status(201, serializers.ticket_detail(ticket, request.user, now))  # type: ignore[arg-type]
+    return Status(201, serializers.ticket_detail(ticket, request.user, now, new=True))  # type: ignore[arg-type]
 
 
 @router.get("/{ref}", response=TicketOut, summary="One ticket (by id or number)")
