@@ -332,3 +332,19 @@ def test_tcp_endpoint_takes_framed_messages_and_never_retransmits() -> None:
     ep.send_response(received.key, response_for(received.request, 486, to_tag="b"), 0.1)
     assert statuses(sent(ep)) == [486]
     assert ep.get_timer() == pytest.approx(32.1)  # timer H only: no G on TCP
+
+
+def test_responses_with_two_vias_are_discarded_by_the_uac() -> None:
+    """RFC 3261 §8.1.3.3 (and RFC 4475 §3.3.10, bcast)."""
+    ep = phone()
+    invite = request("INVITE", branch=ep.new_branch())
+    ep.send_request(invite, HOTLINE, 0.0)
+    sent(ep)
+    two = response_for(invite, 180, to_tag="r")
+    two = two.replace(headers=two.headers.with_added("Via", "SIP/2.0/UDP 255.255.255.255;branch=z9hG4bKx"))
+    ep.receive_datagram(two.serialize(), HOTLINE, 0.1)
+    (event,) = events(ep)
+    assert isinstance(event, BadMessage) and event.answered_with is None
+    assert ep.get_timer() == pytest.approx(0.5)  # still Calling: timer A runs on
+    ep.receive_datagram(torture("bcast"), HOTLINE, 0.2)
+    assert isinstance(events(ep)[0], BadMessage)

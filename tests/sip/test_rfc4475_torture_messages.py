@@ -433,11 +433,15 @@ def test_mcl01() -> None:
 
 
 def test_bcast() -> None:
-    """3.3.10: well-formed 200 with a broadcast second Via: parsed; a proxy
-    must not forward it there (we never forward on the second Via)."""
+    """3.3.10: well-formed 200 with a broadcast second Via: parsed; an
+    endpoint discards it (two Vias, RFC 3261 §8.1.3.3); a proxy must not
+    forward it to the broadcast address, so it drops it too."""
     m = resp("bcast")
-    assert validate_response(m) is None
     assert m.vias()[1].host == "255.255.255.255"
+    assert validate_response(m) == "more than one Via in a response to a UAC"
+    assert validate_response(m, as_proxy=True) == "the next Via is a broadcast or multicast address"
+    ok = parse_message(torture("bcast").replace(b"255.255.255.255", b"192.0.2.77"))
+    assert isinstance(ok, Response) and validate_response(ok, as_proxy=True) is None
 
 
 def test_zeromf() -> None:

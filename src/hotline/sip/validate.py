@@ -151,10 +151,13 @@ def validate_request(
     return None
 
 
-def validate_response(response: Response) -> str | None:
-    """Why a client must drop this response (None: process it).
+def validate_response(response: Response, *, as_proxy: bool = False) -> str | None:
+    """Why this response must be dropped (None: process it).
 
-    Responses are never answered; malformed ones are discarded silently.
+    Responses are never answered; malformed ones are discarded silently.  A
+    UAC discards a response with more than one Via (RFC 3261 §8.1.3.3); a
+    proxy drops one whose next hop would be a broadcast or multicast address
+    (RFC 4475 §3.3.10).
     """
     if response.version != "SIP/2.0":
         return f"{response.version} is not supported"
@@ -164,4 +167,12 @@ def validate_response(response: Response) -> str | None:
     error = _syntax(response)
     if error is not None:
         return str(error)
+    vias = response.vias()
+    if not as_proxy and len(vias) > 1:
+        return "more than one Via in a response to a UAC"
+    if as_proxy and len(vias) > 1:
+        host = (vias[1].param("received") or vias[1].host).strip("[]")
+        first = host.split(".")[0]
+        if host == "255.255.255.255" or (first.isdigit() and 224 <= int(first) <= 239) or host.lower().startswith("ff"):
+            return "the next Via is a broadcast or multicast address"
     return None
