@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -68,10 +69,25 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 20.0, loop: str = "asynci
         import uvloop
 
         factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=factory) as runner:
-        result = runner.run(main())
+    outcome: list[Any] = []
+
+    def thread_main() -> None:
+        try:
+            with asyncio.Runner(loop_factory=factory) as runner:
+                outcome.append(("ok", runner.run(main())))
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome.append(("error", exc))
+
+    # A thread of its own: other tests in the session (Playwright's sync API) may leave an
+    # event loop registered as running in the main thread, where asyncio.run() would refuse.
+    thread = threading.Thread(target=thread_main, name="pbx-test-loop")
+    thread.start()
+    thread.join()
+    kind, value = outcome[0]
+    if kind == "error":
+        raise value
     assert not errors, f"exceptions reached the event loop: {errors}"
-    return result
+    return value  # type: ignore[no-any-return]
 
 
 def tone(freq: float, seconds: float, amplitude: float = 8000.0) -> npt.NDArray[np.int16]:
