@@ -198,28 +198,29 @@ def run_deadline_job(now: dt.datetime | None = None, *, batch: int = BATCH) -> d
         return counts
     table = Ticket._meta.db_table
     for kind, flag, build in THRESHOLDS:
-        last_id = 0
         while True:
             with transaction.atomic():
-                due = (
-                    Ticket.objects.filter(build(now), pk__gt=last_id)
-                    .order_by("pk")
-                    .select_for_update(skip_locked=True)
-                    .values("pk")[:batch]
-                )
+                # No ORDER BY: the rows come straight from the threshold's partial index
+                # (ordering by id made PostgreSQL walk the primary key through every
+                # ticket). Each batch sets the flag, so its rows leave the index and the
+                # next batch sees only what is still due.
+                due = Ticket.objects.filter(build(now)).order_by().select_for_update(skip_locked=True).values("pk")[:batch]
                 due_sql, due_params = due.query.sql_with_params()
+                at = connection.ops.adapt_datetimefield_value(now)
+                # A red ticket needs no yellow urge any more: mark the yellow threshold as
+                # passed too (no event), so red tickets leave the yellow work list.
+                also = ", urged_yellow_at = COALESCE(urged_yellow_at, %s)" if flag == "urged_red_at" else ""
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        f"UPDATE {table} SET {flag} = %s, urge_count = urge_count + 1 "
+                        f"UPDATE {table} SET {flag} = %s, urge_count = urge_count + 1{also} "
                         f"WHERE {flag} IS NULL AND id IN ({due_sql}) "
                         "RETURNING id, status, deadline",
-                        [connection.ops.adapt_datetimefield_value(now), *due_params],
+                        [at, *([at] if also else []), *due_params],
                     )
                     rows = cursor.fetchall()
                 if not rows:
                     break
                 rows.sort()
-                last_id = rows[-1][0]
                 write_rows(
                     TicketEvent._meta.db_table,
                     EVENT_COLUMNS,
