@@ -200,11 +200,17 @@ def run_deadline_job(now: dt.datetime | None = None, *, batch: int = BATCH) -> d
     for kind, flag, build in THRESHOLDS:
         while True:
             with transaction.atomic():
-                # No ORDER BY: the rows come straight from the threshold's partial index
-                # (ordering by id made PostgreSQL walk the primary key through every
-                # ticket). Each batch sets the flag, so its rows leave the index and the
-                # next batch sees only what is still due.
-                due = Ticket.objects.filter(build(now)).order_by().select_for_update(skip_locked=True).values("pk")[:batch]
+                # Ordered by the threshold's own column, so the rows come straight from its
+                # partial index (ordering by id, or none, made PostgreSQL read every ticket:
+                # it cannot estimate how few rows the partial index holds). Each batch sets
+                # the flag, so its rows leave the index; the next batch sees what is left.
+                order_field = {"urged_sign_at": "sign_deadline", "urged_yellow_at": "warn_at"}.get(flag, "deadline")
+                due = (
+                    Ticket.objects.filter(build(now))
+                    .order_by(order_field)
+                    .select_for_update(skip_locked=True)
+                    .values("pk")[:batch]
+                )
                 due_sql, due_params = due.query.sql_with_params()
                 at = connection.ops.adapt_datetimefield_value(now)
                 # A red ticket needs no yellow urge any more: mark the yellow threshold as
