@@ -157,7 +157,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": envstr("HOTLINE_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": envstr("HOTLINE_LOG_LEVEL", "INFO").upper()},
     "loggers": {"django_tasks_db": {"level": "WARNING"}, "django_tasks": {"level": "WARNING"}},
 }
 
