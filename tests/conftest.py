@@ -171,6 +171,12 @@ MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=
 
 
 @pytest.fixture(autouse=True)
+def _cheap_password_hashing(settings: Any) -> None:
+    """Argon2 at its smallest cost (see tests/hashers.py): same algorithm, far less CPU."""
+    settings.PASSWORD_HASHERS = ["tests.hashers.CheapArgon2PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
     """Attachments and recordings written by a test land in its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
