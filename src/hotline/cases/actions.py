@@ -42,6 +42,7 @@ from hotline.cases.models import (
 from hotline.directory import parameters
 from hotline.directory.models import Category, Citizen, Department, District, ServiceType, Source
 from hotline.lib.errors import Forbidden, InvalidInput
+from hotline.lib.validation import text as _text
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\-]{4,19}$")
 ID_NUMBER_RE = re.compile(r"^[0-9]{17}[0-9Xx]$")
@@ -112,19 +113,6 @@ def _ref(model: type[Model], value: Any, field: str, errors: list[dict[str, str]
     return obj
 
 
-def _text(data: Mapping[str, Any], field: str, errors: list[dict[str, str]], *, required: bool, max_length: int | None) -> str:
-    value = data.get(field)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors.append({"field": field, "rule": "type", "message": f"{field} must be text"})
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors.append({"field": field, "rule": "required", "message": f"{field} is required"})
-    if max_length is not None and len(value) > max_length:
-        errors.append({"field": field, "rule": "max_length", "message": f"{field} must be at most {max_length} characters"})
-    return value
 
 
 def _decimal(data: Mapping[str, Any], field: str, lo: float, hi: float, errors: list[dict[str, str]]) -> Decimal | None:

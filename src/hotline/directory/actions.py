@@ -44,6 +44,7 @@ from hotline.directory.models import (
     Source,
 )
 from hotline.lib.errors import InvalidInput, NotFound
+from hotline.lib.validation import text as _text
 
 Errors = list[dict[str, Any]]
 
@@ -73,19 +74,6 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 # --- input helpers ----------------------------------------------------------------------
 
 
-def _text(data: Mapping[str, Any], field: str, errors: Errors, *, required: bool = False, max_length: int | None = None) -> str:
-    value = data.get(field)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors.append({"field": field, "rule": "type", "message": f"{field} must be text"})
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors.append({"field": field, "rule": "required", "message": f"{field} is required"})
-    if max_length is not None and len(value) > max_length:
-        errors.append({"field": field, "rule": "max_length", "message": f"{field} must be at most {max_length} characters"})
-    return value
 
 
 def _int(data: Mapping[str, Any], field: str, errors: Errors, lo: int, hi: int, *, rule: str = "range") -> int | None:

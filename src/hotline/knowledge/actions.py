@@ -43,6 +43,7 @@ from hotline.knowledge.models import (
 )
 from hotline.knowledge.search import segment, strip_html, vocabulary
 from hotline.lib.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from hotline.lib.validation import text as text_field
 
 # --- the publish workflow ------------------------------------------------------------
 
@@ -133,18 +134,7 @@ ARTICLE_FIELDS = {"kind", "title", "body", "answer", "keywords", "category", "ow
 
 
 def _text(data: Mapping[str, Any], name: str, errors: list[dict[str, str]], *, required: bool, limit: int) -> str:
-    value = data.get(name)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors.append({"field": name, "rule": "type", "message": f"{name} must be text"})
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors.append({"field": name, "rule": "required", "message": f"{name} is required"})
-    if len(value) > limit:
-        errors.append({"field": name, "rule": "max_length", "message": f"{name} must be at most {limit} characters"})
-    return value
+    return text_field(data, name, errors, required=required, max_length=limit)
 
 
 def _when(data: Mapping[str, Any], name: str, errors: list[dict[str, str]]) -> dt.datetime | None:
