@@ -49,41 +49,14 @@ def queries(now: dt.datetime) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def ensure_data(env: dict[str, str], wanted: int, seed: int) -> int:
-    have = int(C.django_snippet(env, "from hotline.cases.models import Ticket\nprint(Ticket.objects.count())") or 0)
-    if have < wanted:
-        print(f"generating {wanted - have} tickets (hotline gen-tickets) ...", flush=True)
-        t0 = time.monotonic()
-        C.hotline(env, "gen-tickets", str(wanted - have), "--seed", str(seed + have), "--no-progress", timeout=7200)
-        print(f"  done in {time.monotonic() - t0:.0f}s", flush=True)
-        have = wanted
-    return have
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tickets", type=int, default=200_000, help="tickets in the database (generated if fewer; default 200000)")
-    parser.add_argument("--repeat", type=int, default=20, help="timed requests per query and user (default 20)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed requests per query and user first (default 2)")
-    parser.add_argument("--time-limit", type=float, default=600, help="stop measuring after this many seconds (default 600)")
-    parser.add_argument("--database-url", help="PostgreSQL URL of a bench database (hl_bench*), created when missing")
-    parser.add_argument("--sqlite-path", type=Path, default=Path("/tmp/hl-bench-list"), help="SQLite: the data folder to use/keep (default /tmp/hl-bench-list)")
-    parser.add_argument("--seed", type=int, default=2026)
+    C.add_page_bench_arguments(parser, sqlite_default=Path("/tmp/hl-bench-list"), repeat_what="query and user")
     args = parser.parse_args()
-    if not 1 <= args.tickets <= 5_000_000 or not 1 <= args.repeat <= 1000 or args.warmup < 0:
-        parser.error("tickets 1..5000000, repeat 1..1000, warmup >= 0")
 
     import httpx
 
-    data_dir = args.sqlite_path if not args.database_url else Path("/tmp/hl-bench-list-pg")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if args.database_url:
-        C.ensure_postgres_database(args.database_url, fresh=False)
-    env = C.environment(data_dir, args.database_url)
-    print(f"machine: {C.machine()}")
-    C.hotline(env, "migrate")
-    count = ensure_data(env, args.tickets, args.seed)
-    print(f"database: {C.describe_database(args.database_url, data_dir)} with {count} tickets")
+    env, data_dir, count = C.prepare_page_bench(parser, args, pg_data_dir=Path("/tmp/hl-bench-list-pg"))
     tokens = {u: C.token_for(env, u) for u in (CENTER_USER, DEPARTMENT_USER)}
     now = dt.datetime.now(dt.timezone.utc)
     stop_at = time.monotonic() + args.time_limit
