@@ -96,6 +96,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file database so that concurrency tests see real SQLite locking.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = envstr("HOTLINE_TEST_SQLITE_NAME", str(DATA_DIR / "test.sqlite3"))
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI every request may run on another thread, and persistent per-thread
+    # connections pile up until PostgreSQL refuses new clients ("too many clients",
+    # seen with 16 concurrent API clients). A psycopg pool per process bounds them.
+    _pool_max = envint("HOTLINE_DB_POOL_MAX", 20, minimum=0)
+    if _pool_max:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": _pool_max, "timeout": 30}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -141,6 +149,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Channel layer: in-memory on the embedded default, Redis when several web processes run.
 REDIS_URL = envstr("REDIS_URL")
+# uvicorn worker processes of `hotline web`/`serve`. More than one needs REDIS_URL, or
+# live updates reach only the browsers connected to the process that made the change.
+HOTLINE_WEB_WORKERS = envint("HOTLINE_WEB_WORKERS", 1, minimum=1)
 if REDIS_URL:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:

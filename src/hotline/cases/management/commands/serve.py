@@ -62,7 +62,8 @@ class Command(BaseCommand):
         if opts["web_only"]:
             import uvicorn
 
-            uvicorn.run("hotline.asgi:application", host=host, port=port, log_level=os.environ.get("HOTLINE_LOG_LEVEL", "info").lower(), lifespan="off")
+            uvicorn.run("hotline.asgi:application", host=host, port=port, log_level=os.environ.get("HOTLINE_LOG_LEVEL", "info").lower(), lifespan="off",
+                        workers=settings.HOTLINE_WEB_WORKERS)
             return
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         self.stdout.write(f"数据目录 / data dir: {settings.DATA_DIR}")
