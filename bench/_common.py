@@ -183,13 +183,20 @@ def prepare_page_bench(parser: Any, args: Any, *, pg_data_dir: Path) -> tuple[di
     """Check the shared options, migrate, fill the database; returns (env, data dir, tickets)."""
     if not 1 <= args.tickets <= 5_000_000 or not 1 <= args.repeat <= 1000 or args.warmup < 0:
         parser.error("tickets 1..5000000, repeat 1..1000, warmup >= 0")
-    data_dir = args.sqlite_path if not args.database_url else pg_data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if args.database_url:
-        ensure_postgres_database(args.database_url, fresh=False)
-    env = environment(data_dir, args.database_url)
-    print(f"machine: {machine()}")
-    hotline(env, "migrate")
+    env, data_dir = bench_database(args.database_url, args.sqlite_path, pg_data_dir)
     count = ensure_tickets(env, args.tickets, args.seed)
     print(f"database: {describe_database(args.database_url, data_dir)} with {count} tickets")
     return env, data_dir, count
+
+
+def bench_database(database_url: str | None, sqlite_path: Path, pg_data_dir: Path) -> tuple[dict[str, str], Path]:
+    """The benchmark's database (PostgreSQL when a URL is given, else SQLite in
+    ``sqlite_path``), created and migrated; returns (environment, data folder)."""
+    data_dir = sqlite_path if not database_url else pg_data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if database_url:
+        ensure_postgres_database(database_url, fresh=False)
+    env = environment(data_dir, database_url)
+    print(f"machine: {machine()}")
+    hotline(env, "migrate")
+    return env, data_dir

@@ -40,13 +40,7 @@ def main() -> None:
     if not 1 <= args.tickets <= 5_000_000 or not 1 <= args.runs <= 10:
         parser.error("tickets 1..5000000, runs 1..10")
 
-    data_dir = args.sqlite_path if not args.database_url else Path("/tmp/hl-bench-deadline-pg")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if args.database_url:
-        C.ensure_postgres_database(args.database_url, fresh=False)
-    env = C.environment(data_dir, args.database_url)
-    print(f"machine: {C.machine()}")
-    C.hotline(env, "migrate")
+    env, data_dir = C.bench_database(args.database_url, args.sqlite_path, Path("/tmp/hl-bench-deadline-pg"))
     C.setup_django(data_dir, args.database_url)
 
     from django.db import connection
