@@ -49,6 +49,7 @@ RULE_MESSAGES = {
     "code_format": _("编码格式不正确"),
     "phone_tail": _("请输入联系电话后四位"),
     "not_found": _("查询码或电话不正确"),
+    "recording_ref_format": _("通话录音编号格式不正确(应为 call:通话编号)"),
 }
 
 

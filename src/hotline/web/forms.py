@@ -4,6 +4,7 @@ actions, whose errors land next to the fields (``web.errors``)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -66,6 +67,9 @@ class DeskForm(forms.Form):
     lead_department = forms.ChoiceField(label=_("主办单位"), required=False)
     assisting_departments = forms.MultipleChoiceField(label=_("协办单位"), required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
     comment = _text(_("派单意见"))
+    #: "call:<call id>" of the call being answered; set by the telephony screen-pop
+    #: (``telephony/_screenpop.html``) into this hidden input, empty when typed by hand.
+    recording_ref = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,13 +85,29 @@ class DeskForm(forms.Form):
     def ticket_data(self) -> dict[str, Any]:
         """The input of ``do_create_ticket`` (raw text: the action validates)."""
         d = self.data
-        keys = ["contact_phone", "citizen_name", "source", "service_type", "category", "urgency", "district", "address", "summary", "content"]
+        keys = ["contact_phone", "citizen_name", "source", "service_type", "category", "urgency", "district", "address", "summary", "content",
+                "recording_ref"]
         out: dict[str, Any] = {k: (d.get(k) or "").strip() for k in keys}
         out["confidential"] = bool(d.get("confidential"))
         for k in ("category", "district"):
             if not out[k]:
                 out[k] = None
         return out
+
+
+RECORDING_REF_RE = re.compile(r"call:[A-Za-z0-9._@-]+")
+
+
+def recording_ref_errors(value: str) -> list[dict[str, str]]:
+    """The desk's own rule for the hidden call reference (max 255, ``call:<id>`` or
+    empty), in the ``InvalidInput`` error format."""
+    if not value:
+        return []
+    if len(value) > 255:
+        return [{"field": "recording_ref", "rule": "max_length", "message": "recording_ref must be at most 255 characters"}]
+    if not RECORDING_REF_RE.fullmatch(value):
+        return [{"field": "recording_ref", "rule": "recording_ref_format", "message": "recording_ref must look like call:<call id>"}]
+    return []
 
 
 #: action name → the form fields it takes (besides the ticket): name, kind, label.

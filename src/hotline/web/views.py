@@ -147,9 +147,17 @@ def desk(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = forms.DeskForm(request.POST)
         op = request.POST.get("op") or "save"
+        data = form.ticket_data()
         try:
+            ref_errors = forms.recording_ref_errors(data["recording_ref"])
+            if ref_errors:  # name every bad field at once, not the call reference alone
+                try:
+                    actions.check_ticket_fields({k: v for k, v in data.items() if k != "recording_ref"})
+                except InvalidInput as exc:
+                    ref_errors += exc.errors
+                raise InvalidInput.many(ref_errors)
             with transaction.atomic():  # all or nothing: a refused dispatch leaves no half-registered ticket
-                ticket = actions.do_create_ticket(user, form.ticket_data(), register=True, now=now)
+                ticket = actions.do_create_ticket(user, data, register=True, now=now)
                 if op == "resolve":
                     actions.do_resolve_on_spot(ticket.pk, user, request.POST.get("result", ""), now=now)
                 elif op == "dispatch":
