@@ -174,3 +174,31 @@ def test_authorization_survives_the_wire() -> None:
     request = parse_message(register(answer(server, 0.0)).serialize())
     assert isinstance(request, Request)
     assert isinstance(server.check(request, lookup=lookup, now=1.0), Authenticated)
+
+
+def test_server_checks_against_stored_ha1_without_the_password() -> None:
+    from hotline.sip.digest import hash_a1
+    from hotline.sip.errors import SipLocalError
+
+    stored = {alg: hash_a1(alg, "8001", "binjiang.example", "滨江-12345") for alg in ("MD5", "SHA-256")}
+    seen: list[tuple[str, str, str]] = []
+
+    def lookup_ha1(user: str, realm: str, algorithm: str) -> str | None:
+        seen.append((user, realm, algorithm))
+        return stored.get(algorithm) if user == "8001" else None
+
+    server = DigestServer(realm="binjiang.example", secret=SECRET)
+    first = server.check(register(), lookup_ha1=lookup_ha1, now=1.0)
+    assert isinstance(first, Challenge)
+    for nc, value in enumerate(first.values, start=1):
+        challenge = parse_challenge(value)
+        auth = authorization(challenge, method="REGISTER", uri="sip:binjiang.example", username="8001",
+                             password="滨江-12345", cnonce="c", nc=nc)
+        assert server.check(register(auth), lookup_ha1=lookup_ha1, now=2.0) == Authenticated("8001", "binjiang.example")
+    assert {s[2] for s in seen} == {"MD5", "SHA-256"}
+    bad = server.check(register(answer(server, 3.0, password="wrong")), lookup_ha1=lookup_ha1, now=4.0)
+    assert isinstance(bad, Challenge) and bad.reason == "wrong credentials"
+    unknown = server.check(register(answer(server, 3.0, user="9999")), lookup_ha1=lookup_ha1, now=4.0)
+    assert isinstance(unknown, Challenge) and unknown.reason == "wrong credentials"
+    with pytest.raises(SipLocalError):
+        server.check(register(), now=1.0)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, Union
 
-from hotline.sip.errors import SipParseError
+from hotline.sip.errors import SipLocalError, SipParseError
 from hotline.sip.grammar import GEN_VALUE_CHARS, TOKEN_CHARS, Scanner, quote, unquote
 from hotline.sip.message import Request
 
@@ -337,10 +337,19 @@ class DigestServer:
         self,
         request: Request,
         *,
-        lookup: Callable[[str, str], str | None],
+        lookup: Callable[[str, str], str | None] | None = None,
         now: float,
         proxy: bool = False,
+        lookup_ha1: Callable[[str, str, str], str | None] | None = None,
     ) -> Outcome:
+        """Check the request's credentials.
+
+        Give ``lookup(username, realm) -> password`` or, for a registrar that
+        stores no passwords, ``lookup_ha1(username, realm, algorithm) -> HA1``
+        (H(username:realm:password) with the algorithm's hash; None = unknown).
+        """
+        if (lookup is None) == (lookup_ha1 is None):
+            raise SipLocalError("give exactly one of lookup and lookup_ha1")
         header = "Proxy-Authorization" if proxy else "Authorization"
         creds: DigestCredentials | None = None
         for value in request.headers.get_all(header):
@@ -364,11 +373,17 @@ class DigestServer:
             return self.challenge(now, proxy=proxy, reason="not our nonce")
         if now - issued > self.nonce_ttl:
             return self.challenge(now, proxy=proxy, stale=True, reason="nonce expired")
-        password = lookup(creds.username, creds.realm)
-        if password is None:
+        password: str | None = None
+        ha1: str | None = None
+        if lookup is not None:
+            password = lookup(creds.username, creds.realm)
+        elif lookup_ha1 is not None:
+            base = creds.algorithm[:-5] if creds.algorithm.endswith("-sess") else creds.algorithm
+            ha1 = lookup_ha1(creds.username, creds.realm, base)
+        if password is None and ha1 is None:
             return self.challenge(now, proxy=proxy, reason="wrong credentials")
         expected = compute_response(
-            algorithm=creds.algorithm, username=creds.username, realm=creds.realm, password=password,
+            algorithm=creds.algorithm, username=creds.username, realm=creds.realm, password=password, ha1=ha1,
             method=request.method, uri=creds.uri, nonce=creds.nonce, qop=creds.qop, nc=creds.nc, cnonce=creds.cnonce,
         )
         if not hmac.compare_digest(expected.lower(), creds.response.lower()):
