@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "hotline.cases",
     "hotline.knowledge",
     "hotline.web",
+    "hotline.telephony",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +164,20 @@ HOTLINE_DEADLINE_JOB_SECONDS = envint("HOTLINE_DEADLINE_JOB_SECONDS", 60, minimu
 # Knowledge (issue 5): ticket indexing for duplicate checks, and dispatch-model retraining.
 HOTLINE_KNOWLEDGE_JOB_SECONDS = envint("HOTLINE_KNOWLEDGE_JOB_SECONDS", 60, minimum=1)
 HOTLINE_DISPATCH_TRAIN_SECONDS = envint("HOTLINE_DISPATCH_TRAIN_SECONDS", 86400, minimum=60)
+
+# Telephony (issue 3): the PBX process (`hotline pbx`, a child of `hotline serve`).
+# Parsed strictly by hotline.telephony.config.pbx_config_from_settings (docs/telephony-admin.md).
+HOTLINE_PBX_ENABLED = envbool("HOTLINE_PBX_ENABLED", True)
+HOTLINE_SIP_LISTEN = envstr("HOTLINE_SIP_LISTEN", "127.0.0.1:5060") or "127.0.0.1:5060"
+HOTLINE_SIP_TRANSPORTS = envlist("HOTLINE_SIP_TRANSPORTS", ["udp", "tcp"])
+HOTLINE_SIP_ADVERTISED_HOST = envstr("HOTLINE_SIP_ADVERTISED_HOST", "") or ""
+HOTLINE_RTP_PORTS = envstr("HOTLINE_RTP_PORTS", "20000-30000") or "20000-30000"
+HOTLINE_SIP_REALM = envstr("HOTLINE_SIP_REALM", "hotline") or "hotline"
+# Nonce HMAC secret of the registrar, and the key of the PBX → web CTI event link.
+HOTLINE_SIP_SECRET = envstr("HOTLINE_SIP_SECRET") or ""
+HOTLINE_PBX_MAX_CALLS = envint("HOTLINE_PBX_MAX_CALLS", 500, minimum=1)
+# Where the PBX posts call events for screen-pops when there is no shared (Redis) channel layer.
+HOTLINE_CTI_URL = envstr("HOTLINE_CTI_URL", "") or ""
 
 LOGGING = {
     "version": 1,
