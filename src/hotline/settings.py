@@ -153,6 +153,9 @@ REDIS_URL = envstr("REDIS_URL")
 # uvicorn worker processes of `hotline web`/`serve`. More than one needs REDIS_URL, or
 # live updates reach only the browsers connected to the process that made the change.
 HOTLINE_WEB_WORKERS = envint("HOTLINE_WEB_WORKERS", 1, minimum=1)
+# Per-process caches (data dictionary, API tokens): how often each process checks the
+# database for changes made by other processes, in seconds; 0 turns the caches off.
+HOTLINE_CACHE_CHECK_SECONDS = envint("HOTLINE_CACHE_CHECK_SECONDS", 1, minimum=0)
 if REDIS_URL:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
