@@ -95,6 +95,89 @@ class DeskForm(forms.Form):
         return out
 
 
+def _codes(choices: Any) -> set[str]:
+    """Every value of a (possibly grouped) choice list."""
+    out: set[str] = set()
+    for value, label in choices:
+        if isinstance(label, (list, tuple)):
+            out.update(str(v) for v, _l in label)
+        else:
+            out.add(str(value))
+    return out
+
+
+class TicketEditForm(forms.Form):
+    """修改工单: the registered fields, for the roles and states of the ``update``
+    transition (``lifecycle.allowed_actions``). The phone is offered only to those who
+    see it in full, the ID number only to those who see ID numbers (``cases.access``)."""
+
+    citizen_name = _text(_("来电人"))
+    contact_phone = _text(_("联系电话"), required=True, autocomplete="off", inputmode="tel")
+    id_number = _text(_("身份证号"), autocomplete="off")
+    confidential = forms.BooleanField(label=_("要求保密"), required=False)
+    source = forms.ChoiceField(label=_("受理渠道"), required=False)
+    service_type = forms.ChoiceField(label=_("诉求类型"), required=False)
+    category = forms.ChoiceField(label=_("诉求分类"), required=False)
+    urgency = forms.ChoiceField(label=_("紧急程度"), required=False, choices=Urgency.choices)
+    district = forms.ChoiceField(label=_("所属区域"), required=False)
+    address = _text(_("地址"))
+    longitude = _text(_("经度"), inputmode="decimal")
+    latitude = _text(_("纬度"), inputmode="decimal")
+    summary = _text(_("诉求摘要"), required=True)
+    content = _text(_("诉求内容"), required=True, area=5)
+    leader_instruction = _text(_("领导批示"), area=2)
+
+    TEXT = ("citizen_name", "contact_phone", "id_number", "address", "summary", "content", "leader_instruction")
+    REFS = ("source", "service_type", "category", "district")
+
+    def __init__(self, data: Any = None, *, ticket: Any, phone: bool, id_number: bool) -> None:
+        self.ticket = ticket
+        super().__init__(data, initial=None if data is not None else self.current(ticket), auto_id="edit_%s")
+        for name in [n for n, keep in (("contact_phone", phone), ("id_number", id_number)) if not keep]:
+            del self.fields[name]
+        self.fields["source"].choices = _entries(Source)
+        self.fields["service_type"].choices = _entries(ServiceType, "—")
+        self.fields["category"].choices = category_choices()
+        self.fields["district"].choices = _entries(District, "—")
+        for name in self.REFS:  # an entry deactivated since registration stays selectable as it is
+            obj = getattr(ticket, name, None)
+            if obj is not None and obj.code not in _codes(self.fields[name].choices):
+                self.fields[name].choices = list(self.fields[name].choices) + [(obj.code, obj.name)]
+
+    @classmethod
+    def current(cls, ticket: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {name: getattr(ticket, name) or "" for name in cls.TEXT if name != "id_number"}
+        out["id_number"] = (ticket.citizen.id_number if ticket.citizen_id and ticket.citizen else "") or ""
+        out["confidential"] = ticket.confidential
+        out["urgency"] = ticket.urgency
+        for name in cls.REFS:
+            obj = getattr(ticket, name, None)
+            out[name] = obj.code if obj is not None else ""
+        for name in ("longitude", "latitude"):
+            value = getattr(ticket, name)
+            out[name] = "" if value is None else format(value.normalize(), "f")
+        return out
+
+    def changes(self) -> dict[str, Any]:
+        """The input of ``do_update_ticket``: only the fields the user changed (raw text:
+        the action validates), so the timeline names what was edited."""
+        d, before = self.data, self.current(self.ticket)
+        out: dict[str, Any] = {}
+        for name in self.fields:
+            if name == "confidential":
+                value: Any = bool(d.get(name))
+                if value != before[name]:
+                    out[name] = value
+                continue
+            text = str(d.get(name) or "").strip()
+            if text == str(before[name]).strip():
+                continue
+            if name == "id_number" and not text:
+                continue  # the action cannot clear a citizen's ID number: leaving it blank keeps it
+            out[name] = None if name in ("category", "district") and not text else text
+        return out
+
+
 RECORDING_REF_RE = re.compile(r"call:[A-Za-z0-9._@-]+")
 
 

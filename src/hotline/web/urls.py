@@ -14,6 +14,7 @@ urlpatterns = [
     path("work/", views.work, name="work"),
     path("tickets/<str:ref>/", views.ticket_page, name="ticket"),
     path("tickets/<str:ref>/transfer.pdf", views.transfer_form, name="transfer_form"),
+    path("tickets/<str:ref>/edit/", views.ticket_edit, name="ticket_edit"),
     path("tickets/<str:ref>/do/<str:name>/", views.ticket_action, name="ticket_action"),
     path("tickets/<str:ref>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("search/", views.search, name="search"),

@@ -275,8 +275,20 @@ def ticket_context(request: HttpRequest, ticket: Ticket, now: dt.datetime) -> di
         "satisfactions": Satisfaction.choices,
         "status_of": dict(Status.choices),
         "citizen_tags": list(ticket.citizen.tags) if ticket.citizen_id and ticket.citizen else [],
+        "id_number": _id_number_for(user, ticket),
         "reminder_kinds": ReminderKind.choices,
+        "edit_form": edit_form(user, ticket) if "update" in allowed else None,
+        "version": ticket.version,
     }
+
+
+def _id_number_for(user: User, ticket: Ticket) -> str:
+    value = (ticket.citizen.id_number if ticket.citizen_id and ticket.citizen else "") or ""
+    return value if access.sees_id_number(user) else access.mask_id_number(value)
+
+
+def edit_form(user: User, ticket: Ticket, data: Any = None) -> forms.TicketEditForm:
+    return forms.TicketEditForm(data, ticket=ticket, phone=access.sees_phone(user, ticket), id_number=access.sees_id_number(user))
 
 
 @staff_page(TICKET_READERS)
@@ -305,6 +317,41 @@ def ticket_action(request: HttpRequest, ref: str, name: str) -> HttpResponse:
     label = lifecycle.TRANSITIONS[name].label if name in lifecycle.TRANSITIONS else name
     messages.success(request, _("已完成:%(action)s") % {"action": label})
     return HttpResponseRedirect(_safe_next(request, reverse("web:ticket", args=[ticket.pk])))
+
+
+@staff_page(TICKET_READERS)
+@require_POST
+def ticket_edit(request: HttpRequest, ref: str) -> HttpResponse:
+    """修改工单: the changed fields go to ``cases.actions.do_update_ticket`` (state and role
+    checked there, audited, one timeline event naming the fields). A refused save shows
+    the page again with the edit form open, what was typed kept and each message next
+    to its field; an edit of a ticket someone changed meanwhile is refused (``version``)."""
+    user: User = request.user  # type: ignore[assignment]
+    ticket = access.get_visible_ticket(user, ref)
+    now = clock.now()
+    form = edit_form(user, ticket, request.POST)
+    changed = form.changes()
+    try:
+        with transaction.atomic():
+            current = access.get_visible_ticket(user, ticket.pk, for_update=True)
+            if str(current.version) != (request.POST.get("version") or "").strip():
+                raise IllegalTransition("update", current.status, [])
+            if changed:
+                actions.do_update_ticket(ticket.pk, user, changed, now=now)
+    except InvalidInput as exc:
+        ctx = ticket_context(request, ticket, now)
+        ctx.update({"edit_form": form, "edit_open": True, "errors": field_errors(exc), "version": request.POST.get("version", "")})
+        return render(request, "web/ticket.html", ctx, status=422)
+    except IllegalTransition:
+        ticket.refresh_from_db()
+        ctx = ticket_context(request, ticket, now)
+        if ctx["edit_form"] is not None:  # still editable: keep what was typed, against the new version
+            ctx.update({"edit_form": edit_form(user, ticket, request.POST), "edit_open": True})
+        ctx["banner"] = _("工单已被他人修改或办理,页面已刷新;您填写的内容仍保留在修改表单中,请核对后重新保存。") if ctx["edit_form"] is not None \
+            else _("此操作在工单当前状态下不可用(可能已被他人处理),页面已刷新。")
+        return render(request, "web/ticket.html", ctx, status=409)
+    messages.success(request, _("已保存修改") if changed else _("没有修改任何内容"))
+    return HttpResponseRedirect(reverse("web:ticket", args=[ticket.pk]))
 
 
 @staff_page(TICKET_READERS)

@@ -27,7 +27,10 @@
         opt.hidden = !hit;
         if (hit && opt.value !== "") { shown += 1; if (!first) first = opt; }
       });
-      if (q && shown === 1 && !select.multiple) first.selected = true;
+      if (q && shown === 1 && !select.multiple && !first.selected) {
+        first.selected = true;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
     });
     input.addEventListener("keydown", function (ev) {
       if (ev.key === "Enter" || ev.key === "ArrowDown") { ev.preventDefault(); select.focus(); }
@@ -62,6 +65,30 @@
     }
     open();
   }
+  // An error shown next to a field is about what was typed before the save: once the
+  // user changes that field, the message (and the red frame) goes; the "not saved"
+  // banner goes with the last one. The server checks again on the next save.
+  function clearStaleError(ev) {
+    var el = ev.target;
+    if (!el || !el.name || !el.form) return;
+    var box = el.closest(".field") || el.closest("td") || el.form;
+    var stale = box.querySelectorAll("p.error:not(.banner)");
+    if (!stale.length && !box.classList.contains("has-error")) return;
+    Array.prototype.forEach.call(stale, function (p) { p.remove(); });
+    box.classList.remove("has-error");
+    el.removeAttribute("aria-invalid");
+    if (!document.querySelector("main p.error:not(.banner)")) {
+      Array.prototype.forEach.call(document.querySelectorAll("p.error.banner[data-form-errors]"), function (b) { b.hidden = true; });
+    }
+  }
+  // A link to "#id" of a closed <details> opens it (the ticket page's 修改工单).
+  document.addEventListener("click", function (ev) {
+    var a = ev.target.closest && ev.target.closest('a[href^="#"]');
+    var target = a && document.getElementById(a.getAttribute("href").slice(1));
+    if (target && target.tagName === "DETAILS") target.open = true;
+  });
+  document.addEventListener("input", clearStaleError);
+  document.addEventListener("change", clearStaleError);
   function init(root) {
     Array.prototype.forEach.call(root.querySelectorAll("input.picker-filter"), setUpFilter);
   }
