@@ -65,3 +65,5 @@ api.add_router("/directory", directory_router)
 api.add_router("/tickets", cases_router)
 api.add_router("/audit", audit_router)
 api.add_router("/knowledge", knowledge_router)
+from hotline.telephony.api import router as telephony_router  # noqa: E402
+api.add_router("/telephony", telephony_router)
