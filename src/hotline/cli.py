@@ -15,6 +15,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "启动全部服务(网页+后台任务), 首次运行自动建库 / run everything: web + worker, creating the database on first run"),
     "web": ("serve", "只启动网页服务 uvicorn / run the web server (uvicorn) only"),
+    "pbx": ("pbx", "电话交换服务(SIP注册、呼叫桥接、录音) / run the telephony engine: SIP registrar, call bridging, recording"),
     "worker": ("worker", "后台任务与定时作业(超时催办等) / background and periodic jobs (deadline urging, ...)"),
     "demo": ("demo", "生成演示城市“滨江市”的数据 / create the demo city 滨江市 with users and tickets"),
     "gen-tickets": ("gen_tickets", "批量生成工单(压测用) / add N generated tickets for benchmarks"),
