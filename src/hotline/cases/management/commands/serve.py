@@ -31,13 +31,25 @@ def _hotline(*args: str) -> list[str]:
     return [sys.executable, "-m", "hotline.cli", *args]
 
 
-def child_specs(host: str, port: int, *, worker: bool = True) -> list[ChildSpec]:
-    """The processes ``hotline serve`` supervises. Add a process role here
-    (the pbx, when it exists: ``ChildSpec("pbx", _hotline("pbx"))``)."""
+def pbx_available() -> bool:
+    """The telephony engine is enabled (``HOTLINE_PBX_ENABLED``) and installed."""
+    import importlib.util
+
+    return bool(settings.HOTLINE_PBX_ENABLED) and importlib.util.find_spec("hotline.pbx.server") is not None
+
+
+def child_specs(host: str, port: int, *, worker: bool = True, pbx: bool = True) -> list[ChildSpec]:
+    """The processes ``hotline serve`` supervises. Add a process role here.
+    The pbx is a child of its own: a SIP port already taken makes it exit and
+    restart with backoff while the web keeps serving."""
     env = {"HOTLINE_DATA_DIR": str(settings.DATA_DIR), "DJANGO_SETTINGS_MODULE": "hotline.settings"}
     specs = [ChildSpec("web", _hotline("web", "--host", host, "--port", str(port)), env)]
     if worker:
         specs.append(ChildSpec("worker", _hotline("worker"), env))
+    if pbx and pbx_available():
+        # The pbx posts screen-pop events to this web process (telephony.cti).
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
+        specs.append(ChildSpec("pbx", _hotline("pbx"), {**env, "HOTLINE_CTI_URL": settings.HOTLINE_CTI_URL or f"http://{shown}:{port}/api/telephony/cti/events"}))
     return specs
 
 
@@ -50,6 +62,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=host, help=f"listen address (default from HOTLINE_HTTP_LISTEN: {host})")
         parser.add_argument("--port", type=int, default=port, help=f"listen port (default {port})")
         parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
+        parser.add_argument("--no-pbx", action="store_true", help="do not start the telephony engine (or HOTLINE_PBX_ENABLED=false)")
         parser.add_argument("--web-only", action="store_true", help="run uvicorn in this process, nothing else (hotline web)")
         parser.add_argument("--stop-timeout", type=float, default=10.0, help="seconds to wait for children on shutdown")
 
@@ -73,5 +86,5 @@ class Command(BaseCommand):
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"热线平台已启动 / hotline running at http://{shown}:{port}/  (Ctrl-C 停止 / to stop)"))
         self.stdout.flush()
-        supervisor = Supervisor(child_specs(host, port, worker=not opts["no_worker"]), stop_timeout=opts["stop_timeout"], log=self.log)
+        supervisor = Supervisor(child_specs(host, port, worker=not opts["no_worker"], pbx=not opts["no_pbx"]), stop_timeout=opts["stop_timeout"], log=self.log)
         supervisor.run()
