@@ -39,7 +39,7 @@ def test_serve_answers_openapi_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
     var = tmp_path / "var"
     proc = subprocess.Popen(
         [sys.executable, "-m", "hotline.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--stop-timeout", "8"],
-        env=cli_env(var), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=cli_env(var, HOTLINE_PBX_ENABLED="false"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         status, deadline = None, time.monotonic() + 45
