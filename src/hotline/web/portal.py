@@ -7,6 +7,10 @@
   account (inactive: it cannot log in); call-takers register it from 我的工作.
 - Look up progress by query code + the last four digits of the phone: status,
   department and — once the center has reviewed it — the reply. Nothing else.
+- Public knowledge answers (常见问题与办事指南): search and article pages through the
+  knowledge app's anonymous read functions (``knowledge.queries.search`` /
+  ``get_article`` with no user, ``knowledge.access.visible_articles(None, …)``):
+  published, public, currently valid articles only, whoever is logged in.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +35,7 @@ from hotline.cases import actions
 from hotline.cases.models import Status, Ticket
 from hotline.directory.models import District, ServiceType
 from hotline.lib import clock
-from hotline.lib.errors import InvalidInput
+from hotline.lib.errors import InvalidInput, NotFound
 from hotline.web import forms
 from hotline.web.errors import field_errors
 
@@ -161,3 +165,41 @@ def portal_track(request: HttpRequest) -> HttpResponse:
                 }
     return render(request, "web/portal_track.html", {"code": code, "tail": tail, "found": found, "errors": errors},
                   status=422 if errors else 200)
+
+
+# --- public knowledge answers ------------------------------------------------------------------
+
+#: Results per search, and articles listed on the knowledge page before a search.
+KNOWLEDGE_RESULTS = 10
+
+
+def portal_knowledge(request: HttpRequest) -> HttpResponse:
+    """Search the public knowledge base; without a query, the newest public answers.
+    Always anonymous (``user=None``): a logged-in staff member sees no internal article here."""
+    from hotline.knowledge import access as kb_access
+    from hotline.knowledge import queries as kb
+
+    now = clock.now()
+    q = (request.GET.get("q") or "").strip()
+    errors: dict[str, list[str]] = {}
+    hits: list[dict[str, Any]] = []
+    latest: list[Any] = []
+    if q:
+        try:
+            hits = kb.search(None, q, now, limit=KNOWLEDGE_RESULTS)["items"]
+        except InvalidInput as exc:
+            errors = field_errors(exc)
+    else:
+        latest = list(kb_access.visible_articles(None, now).order_by("-updated_at", "-id")[:KNOWLEDGE_RESULTS])
+    return render(request, "web/portal_knowledge.html", {"q": q, "hits": hits, "latest": latest, "errors": errors, "searched": bool(q)},
+                  status=422 if errors else 200)
+
+
+def portal_article(request: HttpRequest, article_id: int) -> HttpResponse:
+    from hotline.knowledge import queries as kb
+
+    try:
+        article = kb.get_article(None, article_id, clock.now())
+    except NotFound:
+        raise Http404("no such public article") from None
+    return render(request, "web/portal_article.html", {"a": article})

@@ -39,4 +39,6 @@ urlpatterns = [
     path("portal/", portal.portal_home, name="portal"),
     path("portal/submit/", portal.portal_submit, name="portal_submit"),
     path("portal/track/", portal.portal_track, name="portal_track"),
+    path("portal/knowledge/", portal.portal_knowledge, name="portal_knowledge"),
+    path("portal/knowledge/<int:article_id>/", portal.portal_article, name="portal_article"),
 ]
