@@ -9,9 +9,10 @@ Least privilege, per role (``accounts.Role``):
   system (numbers masked), but hear no recordings. Department users, statisticians,
   dispatchers and auditors see no CDR list.
 - **Recordings** are personal data: the agent of the call, team leaders, quality
-  inspectors and supervisors may play them; any other user only when the call is
-  linked to a ticket (``Ticket.recording_ref == "call:<call_id>"``) that user may see
-  (``cases.access.visible_tickets``: a department user for tickets in their scope).
+  inspectors and supervisors may play them; call-takers, dispatchers and department
+  users also when the call is linked to a ticket (``Ticket.recording_ref ==
+  "call:<call_id>"``) they may see (``cases.access.visible_tickets``: a department user
+  for tickets in their scope). Administrators, statisticians and auditors hear none.
   Every playback writes an audit row (``telephony.actions.open_recording``).
 - **Caller numbers** are shown in full or masked by ``cases.access.sees_phone`` (the same
   rule as tickets): call-takers, team leaders and dispatchers in full, others masked.
@@ -33,6 +34,9 @@ from hotline.telephony.models import CallRecord
 
 #: Roles that see every call record and hear every recording.
 CALL_MONITOR_ROLES = frozenset({Role.TEAM_LEADER, Role.QUALITY_INSPECTOR, Role.SUPERVISOR})
+#: Roles that hear a recording because they work on the ticket registered from the call
+#: (statisticians and auditors read tickets but have no need to hear citizens).
+TICKET_LINK_ROLES = frozenset({Role.CALL_TAKER, Role.DISPATCHER, Role.DEPT_HANDLER, Role.DEPT_MANAGER})
 
 
 def _label(user: User) -> str:
@@ -94,8 +98,8 @@ def can_play(user: User, call: CallRecord) -> bool:
     if user.role != Role.ADMIN and not user.is_department_user:
         if call.agent_id == user.pk or (call.agent_id is None and user.extension and call.agent_extension == user.extension):
             return True
-    if user.role == Role.ADMIN:
-        return False  # administrators run the system; they do not listen to citizens
+    if user.role not in TICKET_LINK_ROLES:
+        return False  # e.g. administrators run the system; they do not listen to citizens
     return linked_tickets(user, call).exists()
 
 
