@@ -268,6 +268,11 @@ class RtpEndpoint:
             raise
         return endpoint
 
+    def set_codec(self, codec: Codec) -> None:
+        """Change the negotiated format (before bridging: SDP answers come after the offer's port)."""
+        self.codec = codec
+        self.dtmf = DtmfReceiver(codec.dtmf_payload_type if codec.dtmf_payload_type is not None else -1, codec.clock_rate)
+
     @property
     def port(self) -> int:
         return self.pair.port
