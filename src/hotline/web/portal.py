@@ -128,7 +128,14 @@ def portal_submit(request: HttpRequest) -> HttpResponse:
         "content": (p.get("content") or "").strip(),
     }
     try:
-        check_captcha(request, p.get("captcha", ""))
+        problems: list[dict[str, str]] = []
+        for check in (lambda: check_captcha(request, p.get("captcha", "")), lambda: actions.check_ticket_fields(data)):
+            try:  # the captcha and every field answered at once
+                check()
+            except InvalidInput as exc:
+                problems += exc.errors
+        if problems:
+            raise InvalidInput.many(problems)
         check_rate(request, now)
         ticket = actions.do_create_ticket(portal_user(), data, register=False, now=now)
     except InvalidInput as exc:
