@@ -16,6 +16,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictBool, StrictInt
 
 from hotline.lib import clock
 from hotline.lib.errors import Forbidden, InvalidInput
@@ -49,7 +50,7 @@ class SipAccountOut(Schema):
 
 
 class SipAccountPatch(Schema):
-    enabled: bool
+    enabled: StrictBool
 
 
 class DidRouteOut(Schema):
@@ -81,41 +82,41 @@ class TrunkOut(Schema):
 class TrunkIn(Schema):
     name: str = Field(..., description="letters, digits, _ or - (max 32)")
     host: str = Field(..., description="IP address or DNS name of the carrier / gateway")
-    port: int = 5060
+    port: StrictInt = 5060
     transport: str = Field("udp", description="udp or tcp")
     username: str = ""
     password_env: str = Field("", description="default HOTLINE_TRUNK_<NAME>_PASSWORD when a username is given")
-    register_: bool = Field(False, alias="register", description="register to the carrier (false: IP-authenticated)")
-    expires: int = Field(3600, description="registration expiry, 60-86400 s")
+    register_: StrictBool = Field(False, alias="register", description="register to the carrier (false: IP-authenticated)")
+    expires: StrictInt = Field(3600, description="registration expiry, 60-86400 s")
     allowed_sources: list[str] = Field(default_factory=list, description="addresses or CIDR networks allowed to send calls")
     outbound_prefix: str = ""
     caller_id: str = ""
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class TrunkPatch(Schema):
     name: str | None = None
     host: str | None = None
-    port: int | None = None
+    port: StrictInt | None = None
     transport: str | None = None
     username: str | None = None
     password_env: str | None = None
-    register_: bool | None = Field(None, alias="register")
-    expires: int | None = None
+    register_: StrictBool | None = Field(None, alias="register")
+    expires: StrictInt | None = None
     allowed_sources: list[str] | None = None
     outbound_prefix: str | None = None
     caller_id: str | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class DidRouteIn(Schema):
-    trunk: int | str = Field(..., description="trunk id or name")
+    trunk: StrictInt | str = Field(..., description="trunk id or name")
     did: str = Field(..., description="the dialled number as the carrier sends it")
     extension: str = Field(..., description="an existing user's extension")
 
 
 class DidRoutePatch(Schema):
-    trunk: int | str | None = None
+    trunk: StrictInt | str | None = None
     did: str | None = None
     extension: str | None = None
 
@@ -174,8 +175,10 @@ def _no_extra(request: HttpRequest, allowed: set[str]) -> None:
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
-        return
-    if isinstance(body, dict) and set(body) - allowed:
+        raise InvalidInput("body", "json", "the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("body", "object", "the body must be a JSON object")
+    if set(body) - allowed:
         raise InvalidInput.many([{"field": k, "rule": "unknown", "message": f"{k} is not a field of this request"} for k in sorted(set(body) - allowed)])
 
 
