@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from hotline.knowledge import dispatch
-from hotline.knowledge.search import SearchEngine, vocabulary
+from hotline.knowledge.search import PostgresEngine, SearchEngine, vocabulary
 
 
 @pytest.fixture(autouse=True)
 def _fresh_vocabulary(db: Any) -> Any:
     vocabulary.invalidate()
     SearchEngine._df.clear()  # document frequencies of another test's database
+    PostgresEngine._stats.clear()
     dispatch.rules.invalidate()  # routing rules of another test's database
     yield
     vocabulary.invalidate()

@@ -10,7 +10,7 @@ neither needs a Chinese tokenizer of its own:
 - SQLite (embedded default): FTS5 external-content tables kept in sync by
   triggers, ranked by ``bm25()``;
 - PostgreSQL: generated ``tsvector`` columns (``'simple'`` configuration) with GIN
-  indexes, ranked by ``ts_rank_cd``.
+  indexes, ranked by ``ts_rank`` over a bounded candidate set (``PostgresEngine``).
 
 Queries are segmented the same way, stop words dropped, each word expanded with its
 synonyms (``SynonymGroup``) and the alternatives OR-ed: relevance ranking does the
@@ -349,6 +349,10 @@ class SearchEngine:
             self._df[key] = (n, now)
         return n
 
+    def document_frequency(self, table: str, group: Group) -> int:
+        """How many documents hold ``group`` (0: none, the group is skipped)."""
+        return self._cached_count(table, self.expression([group], "and"))
+
     def _plan(self, table: str, query: Query, limit: int, run: Any) -> list[tuple[int, float]]:
         """All words first; while fewer than ``limit`` documents match, leave out the
         most common remaining word and ask again (at most AND_MAX_GROUPS words, the
@@ -359,13 +363,13 @@ class SearchEngine:
         if not groups:
             return []
         if len(groups) == 1:
-            return run(self.expression(groups, "and"))
-        df = {g: self._cached_count(table, self.expression([g], "and")) for g in groups}
+            return run(groups)
+        df = {g: self.document_frequency(table, g) for g in groups}
         useful = sorted((g for g in groups if df[g] > 0), key=lambda g: (df[g], groups.index(g)))[:AND_MAX_GROUPS]
         rows: list[tuple[int, float]] = []
         seen: set[int] = set()
         while useful:
-            for row in run(self.expression(useful, "and")):
+            for row in run(useful):
                 if row[0] not in seen:
                     seen.add(row[0])
                     rows.append(row)
@@ -375,12 +379,12 @@ class SearchEngine:
         return rows[:limit]
 
     def search_articles(self, query: Query, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
-        return self._plan("article", query, limit, lambda expr: self._articles(expr, f, limit))
+        return self._plan("article", query, limit, lambda groups: self._articles(groups, f, limit))
 
     def search_tickets(self, query: Query, *, limit: int, exclude_ticket_id: int | None = None) -> list[tuple[int, float]]:
-        return self._plan("ticket", query, limit, lambda expr: self._tickets(expr, limit, exclude_ticket_id))
+        return self._plan("ticket", query, limit, lambda groups: self._tickets(self.expression(groups, "and"), limit, exclude_ticket_id))
 
-    def _articles(self, expr: str, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+    def _articles(self, groups: Sequence[Group], f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
         raise NotImplementedError
 
     def _tickets(self, expr: str, limit: int, exclude_ticket_id: int | None) -> list[tuple[int, float]]:
@@ -417,7 +421,8 @@ class SqliteEngine(SearchEngine):
     #: survive is the filter applied to every match.
     PREFILTER = 200
 
-    def _articles(self, expr: str, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+    def _articles(self, groups: Sequence[Group], f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+        expr = self.expression(groups, "and")
         where, params = _article_where(f)
         inner = max(self.PREFILTER, limit * 10)
         sql = (
@@ -447,8 +452,28 @@ class SqliteEngine(SearchEngine):
 
 
 class PostgresEngine(SearchEngine):
+    """GIN-indexed ``tsvector`` columns ranked by ``ts_rank`` (title weight A, body B).
+
+    Two costs grow with the number of matching documents, and both are bounded:
+
+    - document frequencies for the query plan come from the planner's statistics of
+      the column (``pg_stats.most_common_elems``, kept by ANALYZE/autovacuum) for
+      common words; only words too rare to be listed are counted — cheaply, since
+      they are rare;
+    - ranking: at most ``CANDIDATES`` documents whose *title* holds every query word
+      and ``CANDIDATES`` others are ranked (GIN lookups with a LIMIT, no sort).
+      When more documents match, the top ``limit`` is the best of those candidates
+      — all of which hold every selected query word, title matches always first in
+      line. Up to ``CANDIDATES`` matches the result is the exact ranking.
+    """
+
     vendor = "postgresql"
     TABLES = {"article": ("knowledge_article", "TRUE"), "ticket": ("knowledge_ticketindex", "answered")}
+    #: See the class docstring: per query step, at most this many title matches and
+    #: this many other matches are scored.
+    CANDIDATES = 400
+    #: (table) -> (lexeme frequencies, row estimate, when read)
+    _stats: dict[str, tuple[dict[str, float], float, float]] = {}
 
     def expression(self, groups: Sequence[Group], op: str) -> str:
         return (" & " if op == "and" else " | ").join(g.tsquery() for g in groups)
@@ -462,24 +487,68 @@ class PostgresEngine(SearchEngine):
                 cursor.execute(f"SELECT count(*) FROM {name} WHERE {cond} AND search_vector @@ to_tsquery('simple', %s)", [expr])
             return int(cursor.fetchone()[0])
 
-    def _articles(self, expr: str, f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+    def lexeme_stats(self, table: str) -> tuple[dict[str, float], float]:
+        """The column's most common lexemes with the fraction of rows holding each,
+        and the table's row estimate (empty before the first ANALYZE)."""
+        name = self.TABLES[table][0]
+        hit = self._stats.get(name)
+        now = time.monotonic()
+        if hit is not None and now - hit[2] < DF_CACHE_SECONDS:
+            return hit[0], hit[1]
+        freqs: dict[str, float] = {}
+        rows = 0.0
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = %s AND attname = 'search_vector'", [name])
+            row = cursor.fetchone()
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [name])
+            tuples = cursor.fetchone()
+        if row and row[0] and row[1] and tuples and tuples[0] > 0:
+            # most_common_elem_freqs ends with three summary values (min, max, nulls).
+            freqs = dict(zip(row[0], row[1][: len(row[0])], strict=True))
+            rows = float(tuples[0])
+        self._stats[name] = (freqs, rows, now)
+        return freqs, rows
+
+    def document_frequency(self, table: str, group: Group) -> int:
+        freqs, rows = self.lexeme_stats(table)
+        known = [freqs[w] for w in group.alternatives if w in freqs]
+        if known:  # a common word: estimated from the statistics, never counted
+            return max(1, round(min(1.0, sum(known)) * rows))
+        return super().document_frequency(table, group)
+
+    def _articles(self, groups: Sequence[Group], f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
+        expr = self.expression(groups, "and")
         where, params = _article_where(f)
+        # Candidates, each set a GIN lookup stopped after CANDIDATES rows: titles
+        # holding every word; titles holding any word (when there are several);
+        # documents holding every word anywhere.
+        sets = [("a.title_vector", expr)]
+        if len(groups) > 1:
+            sets.append(("a.title_vector", self.expression(groups, "or")))
+        sets.append(("a.search_vector", expr))
+        parts, args = [], []
+        for column, q in sets:
+            parts.append(f"(SELECT a.id FROM knowledge_article a WHERE {column} @@ to_tsquery('simple', %s) AND {where} "
+                         f"AND a.search_vector @@ to_tsquery('simple', %s) LIMIT %s)")
+            args += [q, *params, expr, self.CANDIDATES]
         sql = (
-            "SELECT a.id, ts_rank_cd(a.search_vector, q) AS score "
-            "FROM knowledge_article a, to_tsquery('simple', %s) q "
-            f"WHERE a.search_vector @@ q AND {where} ORDER BY score DESC, a.id DESC LIMIT %s"
+            "SELECT a.id, ts_rank(a.search_vector, q) AS score FROM knowledge_article a, to_tsquery('simple', %s) q "
+            f"WHERE a.id IN ({' UNION ALL '.join(parts)}) ORDER BY score DESC, a.id DESC LIMIT %s"
         )
-        return self._run(sql, [expr, *params, limit])
+        return self._run(sql, [expr, *args, limit])
 
     def _tickets(self, expr: str, limit: int, exclude_ticket_id: int | None) -> list[tuple[int, float]]:
         statuses = ", ".join(["%s"] * len(ANSWERED_STATUSES))
         sql = (
-            "SELECT i.ticket_id, ts_rank_cd(i.search_vector, q) AS score "
-            "FROM knowledge_ticketindex i JOIN cases_ticket t ON t.id = i.ticket_id, to_tsquery('simple', %s) q "
-            f"WHERE i.answered AND i.search_vector @@ q AND t.status IN ({statuses}) AND t.id <> %s "
-            "ORDER BY score DESC LIMIT %s"
+            "SELECT i.ticket_id, ts_rank(i.search_vector, q) AS score FROM knowledge_ticketindex i, to_tsquery('simple', %s) q "
+            "WHERE i.ticket_id IN ("
+            "SELECT i.ticket_id FROM knowledge_ticketindex i JOIN cases_ticket t ON t.id = i.ticket_id "
+            f"WHERE i.answered AND i.search_vector @@ to_tsquery('simple', %s) AND t.status IN ({statuses}) AND t.id <> %s "
+            "LIMIT %s) ORDER BY score DESC, i.ticket_id DESC LIMIT %s"
         )
-        return self._run(sql, [expr, *ANSWERED_STATUSES, exclude_ticket_id or 0, limit])
+        return self._run(sql, [expr, expr, *ANSWERED_STATUSES, exclude_ticket_id or 0, self.CANDIDATES * 2, limit])
 
 
 def engine() -> SearchEngine:
@@ -570,6 +639,19 @@ POSTGRES_DROP = [
     "ALTER TABLE knowledge_ticketindex DROP COLUMN IF EXISTS search_vector",
     "DROP INDEX IF EXISTS knowledge_article_search_gin",
     "ALTER TABLE knowledge_article DROP COLUMN IF EXISTS search_vector",
+]
+
+
+#: Migration 0003 (PostgreSQL only): the title's own vector, so title matches are
+#: always among the ranked candidates (PostgresEngine.CANDIDATES).
+POSTGRES_TITLE_DDL = [
+    "ALTER TABLE knowledge_article ADD COLUMN title_vector tsvector GENERATED ALWAYS AS ("
+    "to_tsvector('simple', coalesce(search_title, ''))) STORED",
+    "CREATE INDEX knowledge_article_title_gin ON knowledge_article USING GIN (title_vector)",
+]
+POSTGRES_TITLE_DROP = [
+    "DROP INDEX IF EXISTS knowledge_article_title_gin",
+    "ALTER TABLE knowledge_article DROP COLUMN IF EXISTS title_vector",
 ]
 
 
