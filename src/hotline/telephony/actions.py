@@ -457,7 +457,8 @@ def list_calls(actor: User, filters: Mapping[str, Any]) -> tuple[QuerySet[CallRe
         if direction not in ("inbound", "outbound", "internal"):
             errors.append({"field": "direction", "rule": "choice", "message": "direction: inbound, outbound or internal"})
         qs = qs.filter(direction=direction)
-    page, size = filters.get("page") or 1, filters.get("page_size") or 50
+    page = 1 if filters.get("page") is None else filters["page"]
+    size = 50 if filters.get("page_size") is None else filters["page_size"]
     if not isinstance(page, int) or page < 1:
         errors.append({"field": "page", "rule": "range", "message": "page starts at 1"})
     if not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
