@@ -68,6 +68,7 @@ def test_the_password_env_is_reported_set_when_the_variable_exists(agents: Any, 
         ({"outbound_prefix": "9a"}, "outbound_prefix", "digits"),
         ({"caller_id": "0571-123"}, "caller_id", "digits"),
         ({"password_env": "lower-case"}, "password_env", "env_name"),
+        ({"password_env": 5}, "password_env", "string_type"),
         ({"colour": "red"}, "colour", "unknown"),
     ],
 )

@@ -242,7 +242,7 @@ def check_trunk(data: Mapping[str, Any], instance: Trunk | None = None) -> dict[
     env = merged.get("password_env")
     if env in (None, ""):
         env = default_password_env(name) if out["username"] else ""
-    if not isinstance(env, str) or not ENV_RE.match(env):
+    if not isinstance(env, str) or (env and not ENV_RE.match(env)):
         errors.append({"field": "password_env", "rule": "env_name", "message": "password_env: an environment variable name (A-Z, 0-9, _)"})
     out["password_env"] = env
     out["register"] = _bool_field(merged, "register", errors, False)
