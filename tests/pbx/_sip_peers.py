@@ -132,3 +132,16 @@ async def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(interval)
+
+
+async def sipp_phone(server: tuple[str, int], ext: str, password: str, scenario: str, cwd: Path, *args: str,
+                     timeout: int = 30) -> Peer:
+    """A SIPp "phone": REGISTER ``ext`` from a free port, then run the UAS ``scenario`` on that port."""
+    port = free_udp_port()
+    reg = await sipp(f"register {ext}", "register.xml", "-s", ext, "-au", ext, "-ap", password, "-m", "1",
+                     remote=server, port=port, timeout=10, cwd=cwd)
+    code = await reg.wait(15)
+    assert code == 0, reg.log()
+    media = free_udp_port()
+    return await sipp(f"phone {ext} {scenario}", scenario, "-m", "1", "-mi", "127.0.0.1", "-mp", str(media),
+                      *args, port=port, timeout=timeout, cwd=cwd)

@@ -456,6 +456,8 @@ class CallManager:
         for other in list(call.forks):
             if other.key is not None:
                 other.channel.cancel(other.key)
+                self.by_invite_key.pop(other.key, None)
+                other.key = None
         try:
             neg = leg.sdp.process_answer(parse_sdp(response.body))
             leg.rtp.set_codec(codec_from_negotiated(neg))
@@ -511,10 +513,7 @@ class CallManager:
             return
         call = leg.call
         leg.key = None  # the endpoint already answered 487
-        for fork in list(call.forks):
-            if fork.key is not None:
-                fork.channel.cancel(fork.key)
-        self._finish(call, "caller", "cancelled")
+        self._finish(call, "caller", "cancelled")  # CANCELs every fork
 
     def in_dialog(self, channel: SipChannel, request: Request, addr: NetAddr, key: TxKey) -> bool:
         """A request with a To tag: route it to its leg; False when no dialog matches."""
@@ -657,6 +656,7 @@ class CallManager:
             if fork.key is not None:
                 fork.channel.cancel(fork.key)
                 self.by_invite_key.pop(fork.key, None)
+                fork.key = None
             self._close_rtp(fork.rtp)
         call.forks.clear()
         bridge = call.bridge

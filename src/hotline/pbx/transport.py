@@ -141,7 +141,10 @@ class SipChannel:
         self.flush()
 
     def cancel(self, key: TxKey) -> None:
-        self.endpoint.cancel(key, self.loop.time())
+        try:
+            self.endpoint.cancel(key, self.loop.time())
+        except Exception:  # SipLocalError: already cancelled
+            log.debug("cannot cancel %s", key, exc_info=True)
         self.flush()
 
     def _send(self, data: bytes, addr: Address) -> None:
