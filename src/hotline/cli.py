@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("backup", "备份数据库和附件 / back up the database and media files to a .tar.gz"),
     "restore": ("restore", "从备份恢复 / restore a backup made by `hotline backup`"),
     "train-dispatch": ("train_dispatch", "训练智能分派模型 / train the dispatch suggestion model from handled tickets"),
+    "reindex-knowledge": ("reindex_knowledge", "知识库与工单索引按新词典重建 / re-segment articles and the ticket index with the current dictionary"),
     "check": ("hotline_check", "检查配置与节假日日历 / check the configuration and the holiday calendar"),
     "import-holidays": ("import_holidays", "导入节假日安排(每年) / import a year's holiday schedule (docs/directory.md)"),
     "migrate": ("migrate", "升级数据库结构 / apply database migrations"),
