@@ -24,7 +24,7 @@ from hotline.accounts.models import User
 from hotline.audit import actions as audit
 from hotline.cases import access as case_access
 from hotline.directory.models import Category, Department, District
-from hotline.knowledge import access, dispatch
+from hotline.knowledge import access, dispatch, tasks
 from hotline.knowledge.models import (
     ARTICLE_TRACKED,
     Article,
@@ -231,7 +231,8 @@ def _check_dates(article: Article) -> None:
         raise InvalidInput("owner_department", "required", "a duty article needs its owner department")
 
 
-def _index(article: Article) -> None:
+def index_article(article: Article) -> None:
+    """Fill the segmented search fields (search_title, search_body) from the text."""
     article.search_title = segment(article.title)
     article.search_body = segment(" ".join([article.keywords, article.answer, strip_html(article.body),
                                              article.owner_department.name if article.owner_department else ""]))
@@ -253,7 +254,7 @@ def do_create_article(actor: User, data: Mapping[str, Any], *, now: dt.datetime 
     with transaction.atomic():
         article = Article(**values, status=ArticleStatus.DRAFT, created_by=actor, created_at=now, updated_by=actor, updated_at=now)
         _check_dates(article)
-        _index(article)
+        index_article(article)
         article.save()
         changes = audit.diff({}, audit.snapshot(article, ARTICLE_TRACKED))
         _version(article, actor, changes, now, "created")
@@ -294,7 +295,7 @@ def do_update_article(actor: User, article_id: int, data: Mapping[str, Any], *, 
         article.updated_by, article.updated_at = actor, now
         if any(c["field"] == "expires_at" for c in changes):
             article.reminded_at = None
-        _index(article)
+        index_article(article)
         article.save()
         _version(article, actor, changes, now, comment)
         audit.record(actor, "article.update", article, changes=changes, at=now)
@@ -419,6 +420,7 @@ def do_add_word(actor: User, word: str, *, freq: int = 2000, tag: str = "nz", no
         with transaction.atomic():
             entry = DictionaryWord.objects.create(word=word, freq=freq, tag=tag, created_at=now or timezone.now())
             audit.record(actor, "knowledge_word.create", entry, changes=[{"field": "word", "old": None, "new": word}])
+            tasks.enqueue_reindex([word])
     except IntegrityError:
         raise InvalidInput("word", "unique", f"{word} is already in the dictionary") from None
     vocabulary.invalidate()
@@ -432,6 +434,7 @@ def do_delete_word(actor: User, word_id: int) -> None:
         if entry is None:
             raise NotFound("word not found")
         audit.record(actor, "knowledge_word.delete", entry, changes=[{"field": "word", "old": entry.word, "new": None}])
+        tasks.enqueue_reindex([entry.word])
         entry.delete()
     vocabulary.invalidate()
 
@@ -455,6 +458,7 @@ def do_save_synonyms(actor: User, words: list[str], *, group_id: int | None = No
             old, group.words, group.updated_at = group.words, cleaned, now
             group.save()
         audit.record(actor, "knowledge_synonyms.save", group, changes=[{"field": "words", "old": old, "new": cleaned}])
+        tasks.enqueue_reindex([*(old or []), *cleaned])
     vocabulary.invalidate()
     return group
 
@@ -466,6 +470,7 @@ def do_delete_synonyms(actor: User, group_id: int) -> None:
         if group is None:
             raise NotFound("synonym group not found")
         audit.record(actor, "knowledge_synonyms.delete", group, changes=[{"field": "words", "old": group.words, "new": None}])
+        tasks.enqueue_reindex(list(group.words))
         group.delete()
     vocabulary.invalidate()
 

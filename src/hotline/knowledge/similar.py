@@ -140,7 +140,13 @@ FIELDS = ["pk", "created_at", "contact_phone", "address", "district_id", "catego
 def _upsert(tickets: list[Ticket], now: dt.datetime) -> int:
     if not tickets:
         return 0
-    rows = [index_row(t, now) for t in tickets]
+    return write_rows([index_row(t, now) for t in tickets])
+
+
+def write_rows(rows: list[TicketIndex]) -> int:
+    """Replace the index rows of these tickets (one transaction)."""
+    if not rows:
+        return 0
     try:
         with transaction.atomic():
             # Delete + insert (not an upsert) so the SQLite FTS triggers see both sides.

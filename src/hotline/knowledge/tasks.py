@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
 from django_tasks import task
 
 from hotline.lib import clock
@@ -41,6 +42,29 @@ def train_dispatch_model() -> dict[str, Any]:
     if model is None:
         return {"trained": False}
     return {"trained": True, "version": model.version, "examples": model.examples, "metrics": model.metrics}
+
+
+@task()
+def reindex_knowledge(words: list[str] | None = None, article_after: int | None = 0,
+                      ticket_after: int | None = 0) -> dict[str, Any]:
+    """After a dictionary or synonym change: re-segment the articles and tickets
+    holding the changed ``words`` (all of them when None). Works for at most
+    ``reindex.TASK_SECONDS``, then queues its own continuation (so the worker's
+    other jobs are not held up)."""
+    from hotline.knowledge import reindex
+
+    state = reindex.reindex(words, state=reindex.Progress(article_after=article_after, ticket_after=ticket_after),
+                            seconds=reindex.TASK_SECONDS, batch=reindex.BATCH)
+    if not state.finished:
+        reindex_knowledge.enqueue(words, state.article_after, state.ticket_after)
+    return state.as_dict()
+
+
+def enqueue_reindex(words: list[str]) -> None:
+    """Queue ``reindex_knowledge`` for these words once the current transaction commits."""
+    chosen = sorted({w for w in words if w})
+    if chosen:
+        transaction.on_commit(lambda: reindex_knowledge.enqueue(chosen))
 
 
 PERIODIC: list[tuple[Any, str]] = [
