@@ -96,12 +96,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def web_server(env: dict[str, str], *, start_timeout: float = 60) -> Iterator[str]:
-    """``hotline web`` (uvicorn, one process) on a free 127.0.0.1 port; stopped on exit."""
+def web_server(env: dict[str, str], *, start_timeout: float = 60, workers: int = 1, command: list[str] | None = None) -> Iterator[str]:
+    """``hotline web`` (uvicorn, ``workers`` processes) on a free 127.0.0.1 port, or
+    ``command`` (``{port}`` replaced); stopped on exit."""
     port = free_port()
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([PYTHON, "-m", "hotline.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    env = {**env, "HOTLINE_WEB_WORKERS": str(workers)}
+    cmd = [PYTHON, "-m", "hotline.cli", "web", "--host", "127.0.0.1", "--port", str(port)]
+    if command:
+        cmd = [part.replace("{port}", str(port)) for part in command]
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout

@@ -1,11 +1,22 @@
 """Benchmark: registering tickets through POST /api/tickets over real HTTP.
 
-Starts the real server (``hotline web``: uvicorn, one process, as shipped) on a free
-127.0.0.1 port over a fresh database of its own, then registers ``--count`` tickets
-from ``--concurrency`` concurrent HTTP clients (httpx, keep-alive) as a call-taker.
+Starts the real server (``hotline web``: uvicorn, ``--workers`` processes) on a free
+127.0.0.1 port over a fresh database of its own, then registers tickets as a
+call-taker from ``--concurrency`` keep-alive connections, with one of two load
+generators:
+
+- ``--client wrk`` (default when /usr/bin/wrk exists): wrk, in C, with a Lua script
+  that posts ``--count`` distinct prepared JSON bodies in turn for ``--duration``
+  seconds; it costs a few per cent of one core, so the server gets the machine;
+- ``--client python``: httpx (asyncio) in ``--processes`` processes, ``--count``
+  registrations in all.
+
+``--ceiling`` first measures the chosen generator against a trivial ASGI app
+(``bench/_trivial_asgi.py``) to show that the generator is not the bottleneck.
 Prints tickets/second and latency percentiles. Target (issue 2): >= 300 tickets/s.
 
-    .venv/bin/python bench/register_api.py --count 3000 --concurrency 16
+    .venv/bin/python bench/register_api.py --duration 20 --concurrency 16 --workers 2
+    .venv/bin/python bench/register_api.py --client python --count 1500 --ceiling
     .venv/bin/python bench/register_api.py --database-url postgres://postgres@127.0.0.1:5432/hl_bench_register
 
 The SQLite database lives in a temporary folder removed afterwards; a PostgreSQL
@@ -16,8 +27,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import multiprocessing
+import os
 import random
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +42,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as C  # noqa: E402
+
+PYTHON_BIN = sys.executable
 
 
 def payloads(count: int, seed: int) -> list[dict[str, object]]:
@@ -77,46 +95,131 @@ async def drive(base: str, token: str, bodies: list[dict[str, object]], concurre
     return latencies, errors, elapsed
 
 
+WRK = "/usr/bin/wrk"
+
+LUA = """
+local bodies = {%(bodies)s}
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format("POST", "%(path)s", headers, bodies[i])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("WRK_RESULT %%d %%d %%d %%d %%.0f %%.0f %%.0f %%.0f\\n", summary.requests, summary.duration,
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
+
+
+def run_wrk(base: str, token: str, bodies: list[dict[str, object]], concurrency: int, seconds: float, path: str = "/api/tickets") -> dict[str, float]:
+    """wrk for ``seconds`` from ``concurrency`` connections (one wrk thread)."""
+    lua_bodies = ",\n".join("[==[" + json.dumps(b, ensure_ascii=False) + "]==]" for b in bodies)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
+        f.write(LUA % {"bodies": lua_bodies, "token": token, "path": path})
+        script = f.name
+    try:
+        out = subprocess.run([WRK, "-t1", f"-c{concurrency}", f"-d{max(1, int(seconds))}s", "--timeout", "30s", "-s", script, base],
+                             capture_output=True, text=True, timeout=seconds + 60)
+    finally:
+        os.unlink(script)
+    m = re.search(r"WRK_RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out.stdout)
+    if not m:
+        raise SystemExit(f"wrk failed: {out.stdout[-1000:]} {out.stderr[-1000:]}")
+    requests, micros, bad_status, socket_errors, p50, p95, p99, top = map(int, m.groups())
+    elapsed = micros / 1e6
+    return {"done": requests, "errors": bad_status + socket_errors, "seconds": elapsed, "p50": p50 / 1000, "p95": p95 / 1000,
+            "p99": p99 / 1000, "max": top / 1000}
+
+
+def _python_process(base: str, token: str, bodies: list[dict[str, object]], concurrency: int, time_limit: float, out: object) -> None:
+    lat, errors, elapsed = asyncio.run(drive(base, token, bodies, concurrency, time_limit))
+    out.put((lat, errors, elapsed))  # type: ignore[attr-defined]
+
+
+def run_python(base: str, token: str, bodies: list[dict[str, object]], concurrency: int, processes: int, time_limit: float) -> dict[str, float]:
+    """httpx clients in ``processes`` processes, ``concurrency`` connections in all."""
+    if processes == 1:
+        lat, errors, elapsed = asyncio.run(drive(base, token, bodies, concurrency, time_limit))
+    else:
+        queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+        share = [bodies[i::processes] for i in range(processes)]
+        procs = [multiprocessing.Process(target=_python_process, args=(base, token, share[i], max(1, concurrency // processes), time_limit, queue))
+                 for i in range(processes)]
+        for p in procs:
+            p.start()
+        results = [queue.get(timeout=time_limit + 120) for _ in procs]
+        for p in procs:
+            p.join()
+        lat = [x for r in results for x in r[0]]
+        errors = sum(r[1] for r in results)
+        elapsed = max(r[2] for r in results)
+    ms = [x * 1000 for x in lat]
+    return {"done": len(lat), "errors": errors, "seconds": elapsed, "p50": C.percentile(ms, 50), "p95": C.percentile(ms, 95),
+            "p99": C.percentile(ms, 99), "max": max(ms or [0.0])}
+
+
+def load(args: argparse.Namespace, base: str, token: str, bodies: list[dict[str, object]], path: str = "/api/tickets") -> dict[str, float]:
+    if args.client == "wrk":
+        return run_wrk(base, token, bodies, args.concurrency, args.duration, path)
+    return run_python(base, token, bodies, args.concurrency, args.processes, args.time_limit)
+
+
+def row(label: str, r: dict[str, float]) -> list[object]:
+    rate = (r["done"] - r["errors"]) / r["seconds"] if r["seconds"] else 0.0
+    return [label, int(r["done"] - r["errors"]), int(r["errors"]), r["seconds"], rate, r["p50"], r["p95"], r["p99"], f"{rate / 300:.2f}"]
+
+
+HEADERS = ["run", "registered", "errors", "seconds", "per s", "p50 ms", "p95 ms", "p99 ms", "ratio to 300/s"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--count", type=int, default=2000, help="tickets to register (default 2000)")
-    parser.add_argument("--concurrency", type=int, default=16, help="concurrent HTTP clients (default 16)")
+    parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if os.path.exists(WRK) else "python",
+                        help="load generator (default wrk when installed)")
+    parser.add_argument("--count", type=int, default=2000, help="distinct bodies; python client: registrations (default 2000)")
+    parser.add_argument("--duration", type=float, default=20, help="wrk: seconds of load (default 20)")
+    parser.add_argument("--processes", type=int, default=1, help="python client: generator processes (default 1)")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (HOTLINE_WEB_WORKERS, default 1)")
     parser.add_argument("--warmup", type=int, default=100, help="registrations before measuring (default 100)")
     parser.add_argument("--time-limit", type=float, default=120, help="stop measuring after this many seconds (default 120)")
+    parser.add_argument("--ceiling", action="store_true", help="first measure the generator against a trivial ASGI app")
     parser.add_argument("--database-url", help="PostgreSQL URL of a bench database (hl_bench*); default: a fresh SQLite file")
     parser.add_argument("--prefill", type=int, default=0, help="generated tickets already in the database (default 0)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    if not 1 <= args.count <= 1_000_000 or not 1 <= args.concurrency <= 256 or args.warmup < 0:
-        parser.error("count 1..1000000, concurrency 1..256, warmup >= 0")
+    if not 1 <= args.count <= 1_000_000 or not 1 <= args.concurrency <= 256 or args.warmup < 0 or not 1 <= args.processes <= 16:
+        parser.error("count 1..1000000, concurrency 1..256, processes 1..16, warmup >= 0")
+    if not 1 <= args.duration <= 600 or not 1 <= args.workers <= 8:
+        parser.error("duration 1..600 s, workers 1..8")
+    args.duration = min(args.duration, args.time_limit)
 
     data_dir = Path(tempfile.mkdtemp(prefix="hl-bench-register-"))
+    rows: list[list[object]] = []
     try:
         if args.database_url:
             C.ensure_postgres_database(args.database_url, fresh=True)
         env = C.environment(data_dir, args.database_url)
         print(f"machine: {C.machine()}")
         print(f"database: {C.describe_database(args.database_url, data_dir)} (fresh, {args.prefill} tickets before)")
-        # The demo city's departments, districts and accounts (+ optional existing tickets).
         C.hotline(env, "gen-tickets", str(args.prefill), "--no-progress")
         token = C.token_for(env, "calltaker")
         C.setup_django(data_dir, args.database_url)  # only for the vocabulary of the payloads
         bodies = payloads(args.warmup + args.count, args.seed)
-        with C.web_server(env) as base:
-            print(f"server: hotline web (uvicorn, 1 process) at {base}; {args.concurrency} concurrent clients")
+        generator = f"{args.client}" + (f" x{args.processes} processes" if args.client == "python" and args.processes > 1 else "")
+        if args.ceiling:
+            trivial = [PYTHON_BIN, "-m", "uvicorn", "--app-dir", str(Path(__file__).resolve().parent), "_trivial_asgi:app",
+                       "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning", "--workers", "2"]
+            with C.web_server(env, command=trivial) as base:
+                rows.append(row(f"ceiling: {generator} -> trivial ASGI app (2 uvicorn workers)", load(args, base, token, bodies[args.warmup:], "/")))
+        with C.web_server(env, workers=args.workers) as base:
+            print(f"server: hotline web (uvicorn, {args.workers} process(es)) at {base}; {generator}, {args.concurrency} connections")
             if args.warmup:
                 asyncio.run(drive(base, token, bodies[: args.warmup], min(args.concurrency, args.warmup), args.time_limit))
-            lat, errors, elapsed = asyncio.run(drive(base, token, bodies[args.warmup:], args.concurrency, args.time_limit))
-        done = len(lat)
-        rate = (done - errors) / elapsed if elapsed else 0.0
-        ms = [x * 1000 for x in lat]
-        print(C.table(
-            ["registered", "errors", "seconds", "tickets/s", "p50 ms", "p95 ms", "p99 ms", "target", "ratio"],
-            [[done - errors, errors, elapsed, rate, C.percentile(ms, 50), C.percentile(ms, 95), C.percentile(ms, 99),
-              ">= 300/s", f"{rate / 300:.2f}"]],
-        ))
-        if done < args.count:
-            print(f"stopped by --time-limit after {done} of {args.count}")
+            rows.append(row(f"register: {generator}, {args.workers} worker(s)", load(args, base, token, bodies[args.warmup:])))
+        print(C.table(HEADERS, rows))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from hotline.accounts.models import DEPARTMENT_ROLES, Role, User
 from hotline.audit import actions as audit
-from hotline.cases import access, deadlines, lifecycle
+from hotline.cases import access, cache, deadlines, lifecycle
 from hotline.cases.models import (
     Attachment,
     ExtensionRequest,
@@ -101,18 +101,23 @@ def new_query_code() -> str:
 
 
 def _ref(model: type[Model], value: Any, field: str, errors: list[dict[str, str]], *, active_only: bool = True) -> Any:
-    """A dictionary entry by id (int) or code (str)."""
+    """A dictionary entry by id (int) or code (str); found entries are remembered per
+    process (``cases.cache``, emptied when the dictionary changes)."""
     if value in (None, ""):
         return None
-    qs = model._default_manager.all()  # type: ignore[attr-defined]
-    if active_only and hasattr(model, "active"):
-        qs = qs.filter(active=True)
-    obj = qs.filter(pk=value).first() if isinstance(value, int) else qs.filter(code=str(value)).first()
+    key = f"{model._meta.label_lower}:{int(active_only)}:{'pk' if isinstance(value, int) else 'code'}:{value}"
+    box = cache.store(cache.DICTIONARY)
+    obj = box.get(key) if box is not None else None
+    if obj is None:
+        qs = model._default_manager.all()  # type: ignore[attr-defined]
+        if active_only and hasattr(model, "active"):
+            qs = qs.filter(active=True)
+        obj = qs.filter(pk=value).first() if isinstance(value, int) else qs.filter(code=str(value)).first()
+        if obj is not None and box is not None:
+            box[key] = obj
     if obj is None:
         errors.append({"field": field, "rule": "exists", "message": f"{field}: no active entry {value!r}"})
     return obj
-
-
 
 
 def _decimal(data: Mapping[str, Any], field: str, lo: float, hi: float, errors: list[dict[str, str]]) -> Decimal | None:
@@ -249,29 +254,27 @@ def do_create_ticket(actor: User, data: Mapping[str, Any], *, register: bool = T
     when = _now(now)
     if actor.role not in lifecycle.INTAKE:
         raise Forbidden(f"role {Role(actor.role).label} may not register tickets")
-    fields = check_ticket_fields(data)
-    id_number = fields.pop("id_number", "")
-    with transaction.atomic():
-        citizen = _citizen_for(fields["contact_phone"], fields.get("citizen_name", ""), id_number)
-        ticket = Ticket(
-            number=next_ticket_number(when), query_code=new_query_code(), citizen=citizen,
-            registered_by=actor, created_at=when, status=Status.DRAFT, **fields,
-        )
-        for attempt in range(5):
-            try:
-                with transaction.atomic():
-                    ticket.save()
-                break
-            except IntegrityError:  # a query-code collision (about 1 in 10^11); try another
-                if attempt == 4:
-                    raise
-                ticket.query_code = new_query_code()
-        lifecycle.append_event(ticket, actor, "create", now=when, from_status="", to_status=Status.DRAFT)
-        if register:
-            ticket.registered_at = when
-            lifecycle.apply(ticket, actor, lifecycle.TRANSITIONS["register"], now=when)
-        audit.record(actor, "ticket.create", ticket, changes=audit.diff({}, audit.snapshot(ticket, TRACKED)), at=when)
-    return ticket
+    for attempt in range(5):
+        fields = check_ticket_fields(data)
+        id_number = fields.pop("id_number", "")
+        try:
+            with transaction.atomic():
+                citizen = _citizen_for(fields["contact_phone"], fields.get("citizen_name", ""), id_number)
+                ticket = Ticket(
+                    number=next_ticket_number(when), query_code=new_query_code(), citizen=citizen,
+                    registered_by=actor, created_at=when, registered_at=when if register else None, **fields,
+                )
+                lifecycle.create(ticket, actor, now=when, register=register)
+                audit.record(actor, "ticket.create", ticket, changes=audit.diff({}, audit.snapshot(ticket, TRACKED)), at=when)
+            return ticket
+        except IntegrityError:
+            # A query-code collision (about 1 in 10^11), or a dictionary entry deleted
+            # since this process cached it: forget the cache and try the whole thing again
+            # (one ticket number of the day is skipped).
+            cache.clear(cache.DICTIONARY)
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def do_register(ticket_ref: int | str, actor: User, *, now: dt.datetime | None = None) -> Ticket:

@@ -6,11 +6,13 @@ Thin: parse, call ``cases.actions``, serialise. Mounted at /api/tickets.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Field, Status, File, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import NinjaJSONEncoder
 
 from hotline.cases import access, actions, exports, imports, queries, serializers
 from hotline.cases.models import Satisfaction, Urgency
@@ -238,12 +240,16 @@ def import_xlsx(request: HttpRequest, file: File[UploadedFile], dry_run: bool = 
 
 
 @router.post("", response={201: TicketOut}, summary="Register an appeal as a ticket (or save a draft)")
-def create_ticket(request: HttpRequest, payload: TicketIn) -> Status[dict[str, Any]]:
+def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
     data = payload.dict()
     draft = data.pop("draft")
     now = clock.now()
     ticket = actions.do_create_ticket(request.user, data, register=not draft, now=now)  # type: ignore[arg-type]
-    return Status(201, serializers.ticket_detail(ticket, request.user, now, new=True))  # type: ignore[arg-type]
+    # ``ticket_detail`` builds exactly TicketOut's fields with JSON-ready values, so the
+    # answer is rendered directly, without validating it again against TicketOut (about
+    # a tenth of a registration's CPU; a test checks both renderings are equal).
+    body = serializers.ticket_detail(ticket, request.user, now, new=True)  # type: ignore[arg-type]
+    return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), status=201, content_type="application/json; charset=utf-8")
 
 
 @router.get("/{ref}", response=TicketOut, summary="One ticket (by id or number)")

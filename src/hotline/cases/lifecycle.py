@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 from hotline.accounts.models import Role, User
@@ -151,7 +152,29 @@ def apply(
     return append_event(ticket, actor, kind or transition.name, now=now, from_status=old, to_status=new, comment=comment, data=data)
 
 
-def append_event(
+def create(ticket: Ticket, actor: User | None, *, now: dt.datetime, register: bool) -> list[TicketEvent]:
+    """Insert a new ticket with its ``create`` event and, when ``register``, already
+    moved to the ``register`` transition's target with that event too: one ``INSERT``
+    for the ticket and one for both events (the registration path of the API).
+
+    Call inside ``transaction.atomic()``; the caller checked the actor's role.
+    """
+    steps = [("create", "", Status.DRAFT)]
+    ticket.status, ticket.version = Status.DRAFT, 0
+    if register:
+        transition = TRANSITIONS["register"]
+        target = transition.target(ticket) if callable(transition.target) else transition.target
+        steps.append((transition.name, Status.DRAFT, target))
+        ticket.status, ticket.version = target, 1
+    ticket.save(force_insert=True)
+    events = [_event(ticket, actor, kind, now=now, from_status=old or new, to_status=new) for kind, old, new in steps]
+    TicketEvent.objects.bulk_create(events)
+    for event in events:  # what TicketEvent.save would announce (live updates listen)
+        post_save.send(sender=TicketEvent, instance=event, created=True, update_fields=None, raw=False, using=event._state.db)
+    return events
+
+
+def _event(
     ticket: Ticket,
     actor: User | None,
     kind: str,
@@ -162,7 +185,7 @@ def append_event(
     comment: str = "",
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    return TicketEvent(
         ticket=ticket,
         at=now,
         kind=kind,
@@ -174,3 +197,19 @@ def append_event(
         comment=comment,
         data=data or {},
     )
+
+
+def append_event(
+    ticket: Ticket,
+    actor: User | None,
+    kind: str,
+    *,
+    now: dt.datetime,
+    from_status: str = "",
+    to_status: str = "",
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    event = _event(ticket, actor, kind, now=now, from_status=from_status, to_status=to_status, comment=comment, data=data)
+    event.save()
+    return event

@@ -233,3 +233,12 @@ class TicketSequence(models.Model):
 
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+
+class CacheGeneration(models.Model):
+    """One generation per per-process cache (``cases.cache``): every write to a cached
+    table gives it a new random value, and every process drops its copy when it sees
+    a value other than the one it loaded under."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    value = models.BigIntegerField(default=0)

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from hotline.accounts.models import User
 from hotline.audit import actions as audit
+from hotline.cases import cache
 from hotline.directory import access, calendar_import, parameters
 from hotline.directory.models import (
     Category,
@@ -244,6 +245,7 @@ def _move(dept: Department, parent: Department | None) -> int:
         depth=F("depth") + delta,
     )
     Department.objects.filter(pk=dept.pk).update(parent=parent)
+    cache.bump(cache.DICTIONARY, cache.AUTH)  # bulk UPDATEs send no signals: empty the caches
     return moved
 
 
@@ -297,6 +299,7 @@ def _deactivate_subtree(qs: Any, actor: User, action: str, obj: Any, when: dt.da
     """Deactivate the rows of ``qs`` (the entry, and its subtree for trees): one audit row."""
     ids = list(qs.filter(active=True).values_list("pk", flat=True))
     qs.filter(pk__in=ids).update(active=False)
+    cache.bump(cache.DICTIONARY, cache.AUTH)  # bulk UPDATEs send no signals: empty the caches
     audit.record(
         actor, action, obj, at=when,
         changes=[{"field": "active", "old": obj.active, "new": False},
