@@ -350,6 +350,30 @@ class Bridge:
                 self._anchors.clear()
                 self.state = "relay"
 
+    def replace_party(self, old: RtpEndpoint, new: RtpEndpoint, *, close: bool = True) -> None:
+        """Put ``new`` in the place of ``old`` (a transfer): same channel in the
+        recording, the other legs keep their sockets and see one continuous stream."""
+        if self.state == "ended":
+            raise RuntimeError("bridge has ended")
+        if old not in self.legs or new in self.legs:
+            raise ValueError("old must be in the bridge and new must not")
+        index = self.legs.index(old)
+        self.legs[index] = new
+        old.on_rtp = None
+        old.on_dtmf = None
+        if self._mix.pop(old, None) is not None:
+            self._mix[new] = _MixInput()
+        self._anchors.pop(old, None)
+        if close:
+            try:
+                old.send_rtcp(self.loop.time(), self._unix_clock(), bye=True)
+            except OSError:
+                pass
+            old.close()
+        self._attach(new)
+        self._timeout_base = self.loop.time()
+        self._build_routes()
+
     def _start_conference(self) -> None:
         self.state = "conference"
         self._mix = {leg: self._mix.get(leg) or _MixInput() for leg in self.legs}

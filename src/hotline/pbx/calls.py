@@ -100,6 +100,8 @@ class Leg:
     remote_held: bool = False
     we_held: bool = False
     pending_reinvite: bool = False
+    transfer_of: Leg | None = None  # a transfer target's leg: the leg it will replace
+    refer_dialog_leg: Leg | None = None
 
 
 @dataclass(eq=False)
@@ -123,6 +125,8 @@ class Call:
     a_neg: NegotiatedAudio | None = None
     fork_statuses: list[int] = field(default_factory=list)
     digits: list[tuple[str, str]] = field(default_factory=list)  # (leg role, digit)
+    transfer_forks: list[Leg] = field(default_factory=list)
+    transfers: int = 0
     counters: dict[str, Any] = field(default_factory=dict)
 
     def other(self, leg: Leg) -> Leg | None:
@@ -318,7 +322,7 @@ class CallManager:
             self._finish(call, "system", "no media ports")
 
     def _send_fork(self, call: Call, uri: Uri, addr: NetAddr, channel: SipChannel, aor: str, trunk: Trunk | None,
-                   rtp: RtpEndpoint, sdp: SdpSession) -> None:
+                   rtp: RtpEndpoint, sdp: SdpSession, transfer_of: Leg | None = None) -> None:
         assert call.a is not None
         ep = channel.endpoint
         tag = ep.new_tag()
@@ -339,8 +343,12 @@ class CallManager:
             ("Allow", ALLOW), ("Content-Type", "application/sdp"),
         ])
         invite = Request.build("INVITE", uri, headers, offer)
-        leg = Leg(call, "b", channel, addr, rtp, sdp, tag, invite, extension=aor, trunk=trunk)
-        call.forks.append(leg)
+        leg = Leg(call, "b", channel, addr, rtp, sdp, tag, invite, extension=aor, trunk=trunk, transfer_of=transfer_of)
+        if transfer_of is not None:
+            leg.role = transfer_of.role
+            call.transfer_forks.append(leg)
+        else:
+            call.forks.append(leg)
         self._send_invite(leg)
 
     def _send_invite(self, leg: Leg) -> None:
@@ -353,6 +361,9 @@ class CallManager:
     # -- B leg responses ---------------------------------------------------------------------------
     def _fork_response(self, leg: Leg, response: Response | None) -> None:
         call = leg.call
+        if leg.transfer_of is not None:
+            self._transfer_response(leg, response)
+            return
         if response is None:
             self._fork_failed(leg, 408)
             return
@@ -532,6 +543,8 @@ class CallManager:
             self.hangup(call, leg, "caller" if leg.role == "a" else "callee", "bye")
         elif method == "INVITE":
             self._reinvite(leg, request, key)
+        elif method == "REFER":
+            self._refer(leg, request, key)
         elif method in ("INFO", "NOTIFY"):
             channel.respond(key, response_for(request, 200))
         elif method == "OPTIONS":
@@ -611,6 +624,156 @@ class CallManager:
 
         channel.request(request, leg.addr, answered)
 
+    # -- blind transfer (RFC 3515) ------------------------------------------------------------------
+    def _notify(self, leg: Leg, status_line: str, *, final: bool) -> None:
+        """NOTIFY the transferor of the transfer's progress (message/sipfrag)."""
+        dialog = leg.dialog
+        if dialog is None or dialog.state is DialogState.TERMINATED:
+            return
+        state = "terminated;reason=noresource" if final else "active;expires=60"
+        request = dialog.create_request(
+            "NOTIFY", via=leg.channel.endpoint.via(), body=status_line.encode(),
+            content_type="message/sipfrag;version=2.0",
+            extra_headers=(("Event", "refer"), ("Subscription-State", state)),
+        )
+        leg.channel.request(request, leg.addr)
+
+    def _refer(self, leg: Leg, request: Request, key: TxKey) -> None:
+        call = leg.call
+        channel = leg.channel
+        refer_to = request.headers.get("Refer-To")
+        target = None
+        if refer_to:
+            try:
+                from hotline.sip.headers import parse_address
+
+                address = parse_address(refer_to, "Refer-To")
+                target = address.uri if isinstance(address.uri, SipUri) else None
+            except SipError:
+                target = None
+        if target is None or not target.user:
+            channel.respond(key, response_for(request, 400, extra=(("Warning", '399 hotline "bad Refer-To"'),)))
+            return
+        if any(name.lower() == "replaces" for name, _ in target.headers):
+            channel.respond(key, response_for(request, 501, extra=(("Warning", '399 hotline "attended transfer not supported"'),)))
+            return
+        if call.bridge is None or call.transfer_forks or call.other(leg) is None:
+            channel.respond(key, response_for(request, 491))
+            return
+        channel.respond(key, response_for(request, 202, extra=(("Contact", str(self._contact(channel))),)))
+        self._notify(leg, "SIP/2.0 100 Trying", final=False)
+        self.spawn(self._start_transfer(call, leg, target.user))
+
+    async def _start_transfer(self, call: Call, transferor: Leg, extension: str) -> None:
+        loop = asyncio.get_running_loop()
+        bindings = self.server.registrar.lookup(extension, loop.time())
+        out_trunk = self.server.trunk_for_number(extension) if not bindings else None
+        if not bindings and out_trunk is None:
+            self._notify(transferor, "SIP/2.0 404 Not Found", final=True)
+            return
+        other = call.other(transferor)
+        assert other is not None
+        first = SDP_PCMA if other.rtp.codec.name == "PCMA" else SDP_PCMU
+        second = SDP_PCMU if first is SDP_PCMA else SDP_PCMA
+        for b in bindings:
+            if call.ended:
+                return
+            try:
+                rtp = await self._open_rtp(f"{call.id}:xfer:{extension}")
+            except (CapacityExceeded, PortsExhausted):
+                continue
+            sdp = self._new_sdp(rtp, (first, second))
+            self._send_fork(call, b.contact.uri, b.source, b.channel, b.aor, None, rtp, sdp, transfer_of=transferor)
+        if not call.transfer_forks:
+            self._notify(transferor, "SIP/2.0 503 Service Unavailable", final=True)
+        else:
+            call.transfers += 1
+
+    def _transfer_response(self, leg: Leg, response: Response | None) -> None:
+        call = leg.call
+        old = leg.transfer_of
+        assert old is not None
+        status = 408 if response is None else response.status
+        if status < 200:
+            if status == 180 and leg.extension and not call.ended:
+                self.event(call, "ringing", leg.extension)
+            return
+        if status >= 300:
+            if leg.key is not None:
+                self.by_invite_key.pop(leg.key, None)
+            self._close_rtp(leg.rtp)
+            if leg in call.transfer_forks:
+                call.transfer_forks.remove(leg)
+                if not call.transfer_forks and not call.ended:
+                    reason = "Busy Here" if status == 486 else "Temporarily Unavailable"
+                    self._notify(old, f"SIP/2.0 {486 if status == 486 else 480} {reason}", final=True)
+            return
+        assert response is not None
+        channel = leg.channel
+        if call.b is leg or call.a is leg:
+            if leg.ack is not None:
+                channel.ack(leg.ack, leg.addr)
+            return
+        try:
+            dialog = Dialog.from_uac(leg.invite, response, local_contact=self._contact(channel))
+        except SipError:
+            return
+        ack = dialog.create_ack(leg.invite.cseq().number, via=channel.endpoint.via())
+        channel.ack(ack, leg.addr)
+        bridge = call.bridge
+        if call.ended or leg not in call.transfer_forks or bridge is None or bridge.state == "ended":
+            channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
+            self._close_rtp(leg.rtp)
+            if leg in call.transfer_forks:
+                call.transfer_forks.remove(leg)
+            return
+        call.transfer_forks.remove(leg)
+        for other in list(call.transfer_forks):
+            if other.key is not None:
+                other.channel.cancel(other.key)
+                self.by_invite_key.pop(other.key, None)
+                other.key = None
+            self._close_rtp(other.rtp)
+        call.transfer_forks.clear()
+        try:
+            neg = leg.sdp.process_answer(parse_sdp(response.body))
+            leg.rtp.set_codec(codec_from_negotiated(neg))
+            if not neg.remote_hold:
+                leg.rtp.remote = (neg.remote_address, neg.remote_port)
+                leg.rtp.remote_rtcp = (neg.remote_rtcp_address, neg.remote_rtcp_port)
+        except (MediaError, ValueError):
+            channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
+            self._close_rtp(leg.rtp)
+            self._notify(old, "SIP/2.0 488 Not Acceptable Here", final=True)
+            return
+        leg.dialog = dialog
+        leg.ack = ack
+        # swap the transferor's media leg for the target's: the transferee keeps its RTP socket
+        self.server.engine.replace_party(bridge, old.rtp, leg.rtp)
+        for party in (call.a, call.b):
+            if party is not None:
+                party.remote_held = False
+        bridge.resume()
+        transferee = call.other(old)
+        if transferee is not None and transferee.we_held:
+            self._offer(transferee, "sendrecv")
+        if old is call.a:
+            call.a = leg
+        else:
+            call.b = leg
+        self.legs.pop((old.invite.call_id(), old.local_tag), None)
+        if old.key is not None:
+            self.by_invite_key.pop(old.key, None)
+        self.legs[(dialog.call_id, dialog.local_tag)] = leg
+        self._notify(old, "SIP/2.0 200 OK", final=True)
+        self._send_bye(old)
+        previous = call.agent_extension
+        if leg.extension:
+            call.agent_extension = leg.extension
+        if previous and previous != call.agent_extension:
+            self.event(call, "ended", previous)
+        self.event(call, "answered", call.agent_extension)
+
     # -- ending -----------------------------------------------------------------------------------
     def _send_bye(self, leg: Leg) -> None:
         dialog = leg.dialog
@@ -652,13 +815,14 @@ class CallManager:
             return
         call.ended = True
         ended_at = utcnow()
-        for fork in list(call.forks):
+        for fork in list(call.forks) + list(call.transfer_forks):
             if fork.key is not None:
                 fork.channel.cancel(fork.key)
                 self.by_invite_key.pop(fork.key, None)
                 fork.key = None
             self._close_rtp(fork.rtp)
         call.forks.clear()
+        call.transfer_forks.clear()
         bridge = call.bridge
         if bridge is not None:
             bridge.end("hangup")

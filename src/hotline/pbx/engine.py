@@ -159,6 +159,14 @@ class MediaEngine:
         bridge.add_party(leg)
         self._unbridged.pop(leg).cancel()
 
+    def replace_party(self, bridge: Bridge, old: RtpEndpoint, new: RtpEndpoint) -> None:
+        """Swap a bridged leg for an open, unbridged one (transfer); ``old`` is closed."""
+        if new not in self._unbridged:
+            raise ValueError(f"{new.name} is not an open, unbridged leg of this engine")
+        bridge.replace_party(old, new, close=True)
+        self._unbridged.pop(new).cancel()
+        self.endpoints.discard(old)
+
     def remove_party(self, bridge: Bridge, leg: RtpEndpoint) -> None:
         """Drop an added party from a three-way call and close its leg."""
         bridge.remove_party(leg, close=True)
