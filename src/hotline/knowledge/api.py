@@ -248,6 +248,11 @@ def public_search(request: HttpRequest, q: str = "", category: int | None = None
     return queries.search(None, q, clock.now(), category=category, kind=kind, limit=limit)
 
 
+@router.get("/public/ivr-prompts", auth=None, summary="IVR consultation menu: public current FAQ/guide answers as plain text, most used first")
+def public_ivr_prompts(request: HttpRequest, category: int | None = None, limit: int = queries.IVR_MAX_PROMPTS) -> dict[str, Any]:
+    return queries.ivr_prompts(clock.now(), category=category, limit=limit)
+
+
 @router.get("/public/articles/{article_id}", auth=None, summary="One public, published, current article")
 def public_article(request: HttpRequest, article_id: int) -> dict[str, Any]:
     return queries.get_article(None, article_id, clock.now())

@@ -90,6 +90,41 @@ def public_article(a: Article) -> dict[str, Any]:
             "updated_at": a.updated_at}
 
 
+#: An IVR prompt is read aloud: at most this many characters of the standard answer.
+IVR_PROMPT_CHARS = 300
+IVR_MAX_PROMPTS = 9
+
+
+def _spoken(text: str, limit: int = IVR_PROMPT_CHARS) -> str:
+    """Plain text for text-to-speech: no HTML, no URLs, cut at a sentence end."""
+    text = re.sub(r"https?://\S+", "", strip_html(text))
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(mark) for mark in "。！？；")
+    return cut[: end + 1] if end >= limit // 3 else cut.rstrip("，、,;") + "…"
+
+
+def ivr_prompts(now: dt.datetime, *, category: int | None = None, limit: int = IVR_MAX_PROMPTS) -> dict[str, Any]:
+    """The IVR's consultation menu (自助咨询): public, published, current FAQ and
+    guide articles that have a standard answer, the most used first, each with a
+    menu key (1-9) and its answer as plain text to read aloud."""
+    if not isinstance(limit, int) or not 1 <= limit <= IVR_MAX_PROMPTS:
+        raise InvalidInput("limit", "range", f"limit must be 1-{IVR_MAX_PROMPTS}")
+    qs = access.visible_articles(None, now).filter(kind__in=[ArticleKind.FAQ, ArticleKind.GUIDE]).exclude(answer="")
+    if category is not None:
+        node = ArticleCategory.objects.filter(pk=category).first()
+        if node is None:
+            raise InvalidInput("category", "exists", f"no knowledge category {category}")
+        qs = qs.filter(category__path__startswith=node.path)
+    items = []
+    for key, a in enumerate(qs.order_by("-use_count", "-updated_at", "-id")[:limit], start=1):
+        items.append({"key": key, "id": a.pk, "title": _spoken(a.title, 60), "text": _spoken(a.answer),
+                      "transfer_phone": a.transfer_phone, "updated_at": a.updated_at})
+    return {"items": items}
+
+
 # --- parameters -------------------------------------------------------------------------------------
 
 
@@ -193,7 +228,7 @@ def review_due(user: User, now: dt.datetime) -> list[dict[str, Any]]:
     out = []
     for a in soon.order_by("expires_at")[:500]:
         if a.expires_at - dt.timedelta(days=a.review_remind_days) <= now:
-            out.append({**article_summary(a, now), "expired": a.expires_at <= now})
+            out.append({**article_summary(a, now), "expired": a.expires_at <= now, "reminded_at": a.reminded_at})
     return out
 
 
