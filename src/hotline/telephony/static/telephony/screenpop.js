@@ -32,9 +32,9 @@
         } else if (data.kind === "answered") {
           this.call = data;
           this.recordingRef = "call:" + data.call_id;
-          // Also any recording_ref field the desk form itself has.
+          // The desk form's hidden recording_ref: the ticket being typed is linked to this call.
           var form = document.getElementById("desk-form");
-          if (form) {
+          if (form && form.elements.namedItem("recording_ref")) {
             Array.prototype.forEach.call(form.querySelectorAll('[name="recording_ref"]'), function (el) { el.value = "call:" + data.call_id; });
           }
         } else if (data.kind === "ended") {
