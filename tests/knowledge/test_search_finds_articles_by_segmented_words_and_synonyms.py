@@ -1,7 +1,7 @@
 """Chinese search: the query is segmented with jieba (packaged user dictionary +
 administrators' words), expanded with synonyms and matched against the segmented
 article text by the database's own full-text engine (FTS5 bm25 on SQLite,
-tsvector/ts_rank_cd on PostgreSQL). Runs on whichever database DATABASE_URL names."""
+tsvector/ts_rank on PostgreSQL). Runs on whichever database DATABASE_URL names."""
 
 from __future__ import annotations
 
