@@ -41,6 +41,11 @@ class PbxConfig:
     ban_seconds: float = 600.0
     # Networks that are never rate limited or banned (e.g. a load-test host, the SBC).
     trusted_networks: tuple[str, ...] = ()
+    # Digest algorithms offered in challenges, one header each, in this order.  MD5
+    # only by default: baresip 1.0 and SIPp fail on a SHA-256 challenge instead of
+    # skipping it, and most desk phones know only MD5 (RFC 8760 clients can be
+    # served ("SHA-256", "MD5")).  Added by the SIP engine; optional.
+    digest_algorithms: tuple[str, ...] = ("MD5",)
 
     def __post_init__(self) -> None:
         if self.secret and len(self.secret) < 16:

@@ -51,7 +51,6 @@ __all__ = ["PbxServer", "run"]
 log = logging.getLogger(__name__)
 
 ALLOWED_METHODS = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "REFER", "NOTIFY", "UPDATE"})
-DIGEST_ALGORITHMS = ("MD5", "SHA-256")
 HOUSEKEEPING_SECONDS = 5.0
 TRUNK_RELOAD_SECONDS = 60.0
 
@@ -64,10 +63,8 @@ class PbxServer:
             rate=config.rate_limit_per_second, burst=config.rate_limit_burst,
             ban_after=config.ban_after_failures, ban_seconds=config.ban_seconds, trusted=config.trusted_networks,
         )
-        # MD5 first: SIPp and many desk phones answer only the first challenge and
-        # know only MD5; clients that know both still choose SHA-256 (RFC 8760).
         self.digest = DigestServer(realm=config.realm, secret=config.secret or os.urandom(32),
-                                   algorithms=DIGEST_ALGORITHMS)
+                                   algorithms=config.digest_algorithms)
         self.registrar = Registrar(min_expires=config.min_expires, max_expires=config.max_expires)
         self.auth = Authenticator(self.digest, directory, self.protection)
         low, high = config.rtp_ports
