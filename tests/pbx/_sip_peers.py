@@ -145,3 +145,109 @@ async def sipp_phone(server: tuple[str, int], ext: str, password: str, scenario:
     media = free_udp_port()
     return await sipp(f"phone {ext} {scenario}", scenario, "-m", "1", "-mi", "127.0.0.1", "-mp", str(media),
                       *args, port=port, timeout=timeout, cwd=cwd)
+
+
+class Baresip:
+    """baresip (Debian package) as a softphone: temp config dir, aufile audio source
+    (a WAV), aubridge as the player (no sound card), commands and events over ctrl_tcp
+    (netstring JSON)."""
+
+    def __init__(self, tmp: Path, ext: str, password: str, server: tuple[str, int], *,
+                 source_wav: str = "", answer: str = "auto") -> None:
+        self.dir = tmp / f"baresip-{ext}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if not source_wav:  # aufile in baresip 1.0 needs 8 kHz: a 30 s 523 Hz tone
+            source_wav = str(self.dir / "tone.wav")
+            t = np.arange(8000 * 30) / 8000
+            tone = (6000 * np.sin(2 * np.pi * 523 * t)).astype("<i2")
+            with wave.open(source_wav, "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(8000)
+                w.writeframes(tone.tobytes())
+        self.sip_port = free_udp_port()
+        self.ctrl_port = free_udp_port()
+        (self.dir / "config").write_text(
+            "poll_method epoll\n"
+            f"sip_listen 127.0.0.1:{self.sip_port}\n"
+            "audio_player aubridge,nil\n"
+            f"audio_source aufile,{source_wav}\n"
+            "audio_alert aubridge,nil\n"
+            "module_path /usr/lib/baresip/modules\n"
+            "module g711.so\nmodule aufile.so\nmodule aubridge.so\nmodule ctrl_tcp.so\n"
+            "module_app account.so\nmodule_app menu.so\n"
+            f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n"
+            "rtp_timeout 0\n"
+        )
+        (self.dir / "accounts").write_text(
+            f"<sip:{ext}@{server[0]}:{server[1]}>;auth_pass={password};regint=120;answermode={answer}"
+            ";audio_codecs=PCMU,PCMA\n"
+        )
+        self.events: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+        self.proc: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.output = b""
+
+    async def start(self, timeout: int = 60) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            BARESIP, "-f", str(self.dir), "-t", str(timeout),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while True:
+            try:
+                self._reader, self._writer = await asyncio.open_connection("127.0.0.1", self.ctrl_port)
+                break
+            except OSError:
+                if loop.time() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+        self._task = loop.create_task(self._read())
+
+    async def _read(self) -> None:
+        import json
+
+        assert self._reader is not None
+        while True:
+            try:
+                length = await self._reader.readuntil(b":")
+                data = await self._reader.readexactly(int(length[:-1]) + 1)
+            except (asyncio.IncompleteReadError, ValueError, ConnectionError):
+                return
+            try:
+                message = json.loads(data[:-1])
+            except ValueError:
+                continue
+            (self.events if message.get("event") else self.responses).append(message)
+
+    async def command(self, command: str, params: str = "") -> None:
+        import json
+
+        assert self._writer is not None
+        body = json.dumps({"command": command, "params": params, "token": command}).encode()
+        self._writer.write(str(len(body)).encode() + b":" + body + b",")
+        await self._writer.drain()
+
+    def has_event(self, kind: str) -> bool:
+        return any(e.get("type") == kind for e in self.events)
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._task is not None:
+            self._task.cancel()
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+        if self.proc is not None:
+            try:
+                out, _ = await asyncio.wait_for(self.proc.communicate(), 5)
+                self.output = out or b""
+            except asyncio.TimeoutError:
+                pass
+
+    def log(self) -> str:
+        return self.output.decode(errors="replace")[-3000:] + "\n" + repr(self.events[-10:])
