@@ -8,10 +8,44 @@ import re
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from hotline.cases.models import Satisfaction, Status, Urgency
 from hotline.directory.models import Category, Department, District, ServiceType, Source
+
+
+class FastSelect(forms.Select):
+    """A <select> rendered in Python. Django renders every <option> through a template
+    (about 0.3 ms each): the desk's pickers (categories, 60 departments twice) took
+    most of the page's time. Same HTML, attributes and option groups."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        final = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            final["multiple"] = True
+        selected = {str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None}
+        out = [format_html("<select name=\"{}\"{}>", name, flatatt(final))]
+
+        def option(v: Any, label: Any) -> str:
+            v = "" if v is None else str(v)
+            return format_html("<option value=\"{}\"{}>{}</option>", v, mark_safe(" selected") if v in selected else "", label)
+
+        for v, label in self.choices:
+            if isinstance(label, (list, tuple)):
+                out.append(format_html("<optgroup label=\"{}\">", v))
+                out.extend(option(sv, sl) for sv, sl in label)
+                out.append("</optgroup>")
+            else:
+                out.append(option(v, label))
+        out.append("</select>")
+        return mark_safe("".join(out))
+
+
+class FastSelectMultiple(FastSelect, forms.SelectMultiple):
+    allow_multiple_selected = True
 
 
 def _entries(model: Any, blank: str | None = None) -> list[tuple[str, str]]:
@@ -55,17 +89,17 @@ class DeskForm(forms.Form):
     contact_phone = _text(_("联系电话"), required=True, autocomplete="off", inputmode="tel", autofocus=True)
     citizen_name = _text(_("来电人"))
     confidential = forms.BooleanField(label=_("要求保密"), required=False)
-    source = forms.ChoiceField(label=_("受理渠道"), required=False)
-    service_type = forms.ChoiceField(label=_("诉求类型"), required=False)
-    category = forms.ChoiceField(label=_("诉求分类"), required=False)
-    urgency = forms.ChoiceField(label=_("紧急程度"), required=False, choices=Urgency.choices)
-    district = forms.ChoiceField(label=_("所属区域"), required=False)
+    source = forms.ChoiceField(label=_("受理渠道"), required=False, widget=FastSelect)
+    service_type = forms.ChoiceField(label=_("诉求类型"), required=False, widget=FastSelect)
+    category = forms.ChoiceField(label=_("诉求分类"), required=False, widget=FastSelect)
+    urgency = forms.ChoiceField(label=_("紧急程度"), required=False, choices=Urgency.choices, widget=FastSelect)
+    district = forms.ChoiceField(label=_("所属区域"), required=False, widget=FastSelect)
     address = _text(_("地址"))
     summary = _text(_("诉求摘要"), required=True)
     content = _text(_("诉求内容"), required=True, area=5)
     result = _text(_("答复内容(直接办结)"), area=3)
-    lead_department = forms.ChoiceField(label=_("主办单位"), required=False)
-    assisting_departments = forms.MultipleChoiceField(label=_("协办单位"), required=False, widget=forms.SelectMultiple(attrs={"size": 4}))
+    lead_department = forms.ChoiceField(label=_("主办单位"), required=False, widget=FastSelect)
+    assisting_departments = forms.MultipleChoiceField(label=_("协办单位"), required=False, widget=FastSelectMultiple(attrs={"size": 4}))
     comment = _text(_("派单意见"))
     #: "call:<call id>" of the call being answered; set by the telephony screen-pop
     #: (``telephony/_screenpop.html``) into this hidden input, empty when typed by hand.
@@ -115,11 +149,11 @@ class TicketEditForm(forms.Form):
     contact_phone = _text(_("联系电话"), required=True, autocomplete="off", inputmode="tel")
     id_number = _text(_("身份证号"), autocomplete="off")
     confidential = forms.BooleanField(label=_("要求保密"), required=False)
-    source = forms.ChoiceField(label=_("受理渠道"), required=False)
-    service_type = forms.ChoiceField(label=_("诉求类型"), required=False)
-    category = forms.ChoiceField(label=_("诉求分类"), required=False)
-    urgency = forms.ChoiceField(label=_("紧急程度"), required=False, choices=Urgency.choices)
-    district = forms.ChoiceField(label=_("所属区域"), required=False)
+    source = forms.ChoiceField(label=_("受理渠道"), required=False, widget=FastSelect)
+    service_type = forms.ChoiceField(label=_("诉求类型"), required=False, widget=FastSelect)
+    category = forms.ChoiceField(label=_("诉求分类"), required=False, widget=FastSelect)
+    urgency = forms.ChoiceField(label=_("紧急程度"), required=False, choices=Urgency.choices, widget=FastSelect)
+    district = forms.ChoiceField(label=_("所属区域"), required=False, widget=FastSelect)
     address = _text(_("地址"))
     longitude = _text(_("经度"), inputmode="decimal")
     latitude = _text(_("纬度"), inputmode="decimal")

@@ -81,27 +81,39 @@ class Worklist:
     #: Whether its tickets can have a running deadline (green/yellow/red); the others
     #: are counted without the colour filters.
     coloured: bool = False
+    #: Set when the list is exactly "status in these & the user's lead scope": such
+    #: lists are counted together, one GROUP BY status query (``counts``).
+    statuses: frozenset[str] | None = None
 
     def visible_to(self, user: User) -> bool:
         return user.role in lifecycle.TRANSITIONS[self.action].roles
 
-    def queryset(self, user: User, now: dt.datetime) -> QuerySet[Ticket]:
-        return access.visible_tickets(user).filter(self.build(user, now))
+    def queryset(self, user: User, now: dt.datetime, base: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+        """Its tickets; ``base`` is ``access.visible_tickets(user)`` when the caller has it
+        (the department subtree is then looked up once per page, not once per list)."""
+        return (access.visible_tickets(user) if base is None else base).filter(self.build(user, now))
+
+
+def _by_status(key: str, label: Any, action: str, statuses: set[str], sort: str = "created_at", coloured: bool = False) -> Worklist:
+    frozen = frozenset(statuses)
+    return Worklist(key, label, action, lambda u, now: Q(status__in=sorted(frozen)) & _lead(u), sort, coloured, frozen)
 
 
 WORKLISTS: list[Worklist] = [
-    Worklist("drafts", _("待受理(网上提交等)"), "register", lambda u, now: Q(status=S.DRAFT)),
-    Worklist("returned", _("退回待重派"), "dispatch", lambda u, now: Q(status=S.RETURNED)),
-    Worklist("return_requests", _("退回申请待审核"), "accept_return", lambda u, now: Q(status=S.RETURN_REQUESTED), coloured=True),
+    _by_status("drafts", _("待受理(网上提交等)"), "register", {S.DRAFT}),
+    _by_status("returned", _("退回待重派"), "dispatch", {S.RETURNED}),
+    _by_status("return_requests", _("退回申请待审核"), "accept_return", {S.RETURN_REQUESTED}, coloured=True),
     Worklist("extensions", _("延期申请待审批"), "approve_extension", lambda u, now: _pending_extension(), "deadline", coloured=True),
-    Worklist("to_sign", _("待签收"), "sign_for", lambda u, now: Q(status=S.DISPATCHED) & _lead(u), "sign_deadline", coloured=True),
+    _by_status("to_sign", _("待签收"), "sign_for", {S.DISPATCHED}, "sign_deadline", coloured=True),
     Worklist("to_handle", _("待办理"), "reply", lambda u, now: Q(status__in=[S.SIGNED, S.HANDLING]) & _lead(u) & _mine_first(u), "deadline", coloured=True),
     Worklist("urged", _("被催办"), "reply", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT), urge_count__gt=0) & _lead(u), "deadline", coloured=True),
     Worklist("supervised_dept", _("督办件"), "answer_supervision", lambda u, now: _open_supervision() & _lead(u), "deadline", coloured=True),
     Worklist("assisting", _("协办件"), "assist_opinion", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT)) & _assisting(u), "deadline", coloured=True),
-    Worklist("to_review", _("待审核"), "approve_reply", lambda u, now: Q(status=S.REPLIED), "replied_at"),
-    Worklist("to_callback", _("待回访"), "callback", lambda u, now: Q(status__in=[S.REVIEWED, S.RESOLVED])),
-    Worklist("to_close", _("待办结归档"), "close", lambda u, now: Q(status=S.CALLED_BACK)),
+    # Oldest first by registration: the (status, created_at) index gives the first 50
+    # in order; "replied_at" would sort every replied ticket (12,500 of 200,000) per page.
+    _by_status("to_review", _("待审核"), "approve_reply", {S.REPLIED}),
+    _by_status("to_callback", _("待回访"), "callback", {S.REVIEWED, S.RESOLVED}),
+    _by_status("to_close", _("待办结归档"), "close", {S.CALLED_BACK}),
     Worklist("supervised", _("督办中"), "close_supervision", lambda u, now: _open_supervision(), "deadline", coloured=True),
     Worklist("urgeable", _("在办超期件"), "urge", lambda u, now: deadlines.colour_q("red", now), "deadline", coloured=True),
 ]
@@ -113,10 +125,34 @@ def lists_for(user: User) -> list[Worklist]:
 
 
 def counts(user: User, lists: list[Worklist], now: dt.datetime) -> dict[str, dict[str, int]]:
-    """{key: {total, red, yellow}}: one aggregate query per list."""
+    """{key: {total, red, yellow}}. The lists that are "status in … & lead scope" are
+    counted together: one ``GROUP BY status`` (the (status, created_at) index answers it
+    without reading tickets) and, for those with running deadlines, one more for the
+    colours; every other list is one aggregate query."""
+    base = access.visible_tickets(user)
     out: dict[str, dict[str, int]] = {}
+    grouped = [w for w in lists if w.statuses is not None]
+    if grouped:
+        scope = base.filter(_lead(user))
+        per_status = dict(scope.filter(status__in=sorted({s for w in grouped for s in w.statuses or ()}))
+                          .order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+        coloured = sorted({s for w in grouped if w.coloured for s in w.statuses or ()} & set(deadlines.RUNNING_STATES))
+        colours: dict[str, tuple[int, int]] = {}
+        if coloured:
+            rows = (scope.filter(status__in=coloured).order_by().values_list("status")
+                    .annotate(red=Count("pk", filter=deadlines.colour_q("red", now)),
+                              yellow=Count("pk", filter=deadlines.colour_q("yellow", now)))
+                    .values_list("status", "red", "yellow"))
+            colours = {status: (red, yellow) for status, red, yellow in rows}
+        for w in grouped:
+            states = w.statuses or ()
+            out[w.key] = {"total": sum(per_status.get(s, 0) for s in states),
+                          "red": sum(colours.get(s, (0, 0))[0] for s in states),
+                          "yellow": sum(colours.get(s, (0, 0))[1] for s in states)}
     for w in lists:
-        qs = w.queryset(user, now)
+        if w.statuses is not None:
+            continue
+        qs = w.queryset(user, now, base)
         if not w.coloured:
             out[w.key] = {"total": qs.count(), "red": 0, "yellow": 0}
             continue
