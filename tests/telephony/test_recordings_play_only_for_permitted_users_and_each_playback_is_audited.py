@@ -125,3 +125,10 @@ def test_a_confidential_tickets_caller_is_masked_for_the_department(linked: Any,
     assert c.login(username="handler", password=PASSWORD)
     page = c.get(f"/tickets/{t.pk}/").content.decode()
     assert "139****5678" in page and "13912345678" not in page and "<audio controls" in page
+
+
+def test_the_recordings_section_is_available_in_english(linked: Any) -> None:
+    c = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert c.login(username="supervisor", password=PASSWORD)
+    page = c.get(f"/tickets/{linked.ticket.pk}/").content.decode()
+    assert "Call recording" in page and "Caller number" in page and "Duration 1:00" in page and "来电号码" not in page
