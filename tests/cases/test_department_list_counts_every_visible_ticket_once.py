@@ -1,0 +1,43 @@
+"""A department user's list count is counted in two halves (lead in the subtree;
+assisting only), each on its own index: every visible ticket counts exactly once,
+whether the department leads, assists, or both, and the cap still applies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotline.cases import actions, queries
+from hotline.cases.models import Ticket
+from tests.conftest import Api, People, Tree, ticket_input
+
+
+def make(people: People, lead: int | None, assists: list[int] | None = None) -> Ticket:
+    t = actions.do_create_ticket(people.call_taker, ticket_input())
+    if lead is None:
+        return t
+    return actions.do_dispatch(t.pk, people.dispatcher, lead, assists or [])
+
+
+def test_lead_assist_and_both_count_once(people: People, tree: Tree, api_as: type[Api]) -> None:
+    make(people, tree.donghua.pk)                                   # lead
+    make(people, tree.donghua.pk, [tree.donghua_community.pk])      # lead and (sub-department) assist
+    make(people, tree.water.pk, [tree.donghua.pk])                  # assist only
+    make(people, tree.xicheng.pk, [tree.water.pk])                  # not visible
+    make(people, None)                                              # not dispatched: not visible
+    body = api_as(people.handler).get("/tickets").json_body
+    assert body["count"] == 3 and len(body["items"]) == 3 and not body["count_capped"]
+    assert api_as(people.water_handler).get("/tickets").json_body["count"] == 2
+    assert api_as(people.west_handler).get("/tickets").json_body["count"] == 1
+    # with a filter on top: only the water-led ticket assists 东华
+    water_led = api_as(people.handler).get("/tickets", {"lead_department": "water"}).json_body
+    assert water_led["count"] == 1 and len(water_led["items"]) == 1
+
+
+def test_the_cap_applies_across_both_halves(people: People, tree: Tree, api_as: type[Api], monkeypatch: Any) -> None:
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    make(people, tree.donghua.pk)
+    make(people, tree.donghua.pk)
+    make(people, tree.water.pk, [tree.donghua.pk])
+    body = api_as(people.handler).get("/tickets").json_body
+    assert body["count"] == 2 and body["count_capped"] is True
+    assert len(body["items"]) == 3
