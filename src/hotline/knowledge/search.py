@@ -540,13 +540,15 @@ class PostgresEngine(SearchEngine):
         return self._run(sql, [expr, *args, limit])
 
     def _tickets(self, expr: str, limit: int, exclude_ticket_id: int | None) -> list[tuple[int, float]]:
+        # Similar past cases: the newest 2 × CANDIDATES answered tickets holding every
+        # selected word are ranked (a million-ticket history matches by the thousand).
         statuses = ", ".join(["%s"] * len(ANSWERED_STATUSES))
         sql = (
             "SELECT i.ticket_id, ts_rank(i.search_vector, q) AS score FROM knowledge_ticketindex i, to_tsquery('simple', %s) q "
             "WHERE i.ticket_id IN ("
             "SELECT i.ticket_id FROM knowledge_ticketindex i JOIN cases_ticket t ON t.id = i.ticket_id "
             f"WHERE i.answered AND i.search_vector @@ to_tsquery('simple', %s) AND t.status IN ({statuses}) AND t.id <> %s "
-            "LIMIT %s) ORDER BY score DESC, i.ticket_id DESC LIMIT %s"
+            "ORDER BY i.ticket_id DESC LIMIT %s) ORDER BY score DESC, i.ticket_id DESC LIMIT %s"
         )
         return self._run(sql, [expr, expr, *ANSWERED_STATUSES, exclude_ticket_id or 0, self.CANDIDATES * 2, limit])
 
