@@ -11,8 +11,9 @@ import threading
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connections
 
 from hotline.pbx.directory import CallEvent
 from hotline.pbx.directory import CallRecord as PbxCallRecord
@@ -30,9 +31,15 @@ def run(coro: Any) -> Any:
     """The directory as the PBX uses it: from an event loop in a thread of its own."""
     out: dict[str, Any] = {}
 
+    async def then_close() -> Any:
+        try:
+            return await coro
+        finally:  # the worker thread's connection, or PostgreSQL keeps the test database busy
+            await sync_to_async(connections.close_all)()
+
     def target() -> None:
         try:
-            out["value"] = asyncio.run(coro)
+            out["value"] = asyncio.run(then_close())
         except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
             out["error"] = exc
 
@@ -118,18 +125,18 @@ def test_call_events_reach_the_extension_group_and_never_raise(agents: Any, sett
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)("cti.ext.1001", channel)
     event = CallEvent(call_id="abc@host", kind="ringing", extension="1001", caller="13800001111", callee="057112345", at=T)
     directory = DjangoDirectory()
 
     async def send_and_receive() -> Any:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add("cti.ext.1001", channel)
         await directory.call_event(event)
         await directory.call_event(CallEvent(call_id="x", kind="ringing", extension="bad ext!", caller="", callee="", at=T))
         return await asyncio.wait_for(layer.receive(channel), 5)
 
-    message = async_to_sync(send_and_receive)()
+    message = run(send_and_receive())
     assert message == {"type": "cti.event", "kind": "ringing", "call_id": "abc@host", "caller": "13800001111",
                        "callee": "057112345", "at": T.isoformat()}
     channel_layers.backends.clear()
