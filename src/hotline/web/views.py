@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -495,10 +494,9 @@ def dept(request: HttpRequest) -> HttpResponse:
     tabs = []
     base = access.visible_tickets(user).filter(worklists._lead(user))
     current_statuses: list[str] = []
-    per_status = dict(base.filter(status__in=[s for _k, _l, states in DEPT_TABS for s in states]).order_by()
-                      .values_list("status").annotate(n=Count("pk")).values_list("status", "n"))  # one query for the tab counts
+    per_status = worklists.per_status(user, base, [s for _k, _l, states in DEPT_TABS for s in states])  # one query for the tabs
     for key, label, statuses in DEPT_TABS:
-        tabs.append({"key": key, "label": label, "count": sum(per_status.get(s, 0) for s in statuses)})
+        tabs.append({"key": key, "label": label, "count": sum(per_status.get(s, (0,))[0] for s in statuses)})
         if key == tab:
             current_statuses = list(statuses)
     qs = base.filter(status__in=current_statuses).select_related("lead_department", "handler", "service_type").order_by("deadline", "id")
