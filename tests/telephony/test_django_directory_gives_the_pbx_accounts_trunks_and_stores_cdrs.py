@@ -80,7 +80,7 @@ def test_an_account_carries_both_ha1_values_and_only_while_usable(agents: Any, s
     assert run(directory.account("1001")) is None
 
 
-def test_trunks_come_with_their_routes_and_the_password_from_the_environment(agents: Any, monkeypatch: Any) -> None:
+def test_trunks_come_with_their_routes_and_the_password_from_the_environment(agents: Any, monkeypatch: Any, tmp_path: Any) -> None:
     monkeypatch.setenv("HOTLINE_TRUNK_TELECOM_PASSWORD", "carrier-secret")
     actions.do_create_trunk(agents.admin, {"name": "telecom", "host": "203.0.113.5", "username": "0571888", "register": True,
                                            "allowed_sources": ["203.0.113.0/24"], "outbound_prefix": "9"})
@@ -93,6 +93,12 @@ def test_trunks_come_with_their_routes_and_the_password_from_the_environment(age
     assert t.allowed_sources == ("203.0.113.0/24",) and t.outbound_prefix == "9" and dict(t.did_routes) == {"057112345": "1001"}
     monkeypatch.delenv("HOTLINE_TRUNK_TELECOM_PASSWORD")
     assert run(DjangoDirectory().trunks())[0].password == ""
+    secret = tmp_path / "telecom-password"
+    secret.write_text("from-a-file\n")
+    monkeypatch.setenv("HOTLINE_TRUNK_TELECOM_PASSWORD_FILE", str(secret))
+    assert run(DjangoDirectory().trunks())[0].password == "from-a-file"
+    monkeypatch.setenv("HOTLINE_TRUNK_TELECOM_PASSWORD_FILE", str(tmp_path / "missing"))
+    assert run(DjangoDirectory().trunks())[0].password == ""  # logged, not raised: the PBX keeps running
 
 
 def test_a_cdr_is_written_once_and_linked_to_the_agent(agents: Any) -> None:

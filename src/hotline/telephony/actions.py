@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from hotline.accounts.models import User
 from hotline.audit import actions as audit
+from hotline.lib.env import ConfigError, envstr
 from hotline.lib.errors import InvalidInput, NotFound
 from hotline.lib.validation import text as _text
 from hotline.sip.digest import hash_a1
@@ -313,14 +314,20 @@ def do_delete_trunk(actor: User, trunk_id: int, *, now: dt.datetime | None = Non
         trunk.delete()
 
 
-def trunk_out(trunk: Trunk) -> dict[str, Any]:
-    import os
+def _password_set(name: str) -> bool:
+    """Whether the variable (or its ``_FILE``) gives a password in this process's environment."""
+    try:
+        return bool(name and envstr(name))
+    except ConfigError:
+        return False
 
+
+def trunk_out(trunk: Trunk) -> dict[str, Any]:
     return {
         **{f: getattr(trunk, f) for f in TRUNK_FIELDS},
         "id": trunk.pk,
-        # Whether the PBX's environment variable is set here (this process's environment).
-        "password_set": bool(trunk.password_env and os.environ.get(trunk.password_env)),
+        # A hint: the PBX process's environment may differ from the web's.
+        "password_set": _password_set(trunk.password_env),
         "updated_at": trunk.updated_at,
         "did_routes": [did_route_out(r) for r in trunk.did_routes.all()],
     }

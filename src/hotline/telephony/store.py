@@ -9,7 +9,6 @@ the agent by extension; ``call_event`` is best effort and never raises.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 
 from asgiref.sync import sync_to_async
@@ -17,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 
 from hotline.accounts.models import User
+from hotline.lib.env import ConfigError, envstr
 from hotline.pbx.directory import CallEvent, CallRecord, SipAccount, Trunk
 from hotline.telephony import cti
 from hotline.telephony.models import CallRecord as CallRecordRow
@@ -49,7 +49,11 @@ def _trunks() -> list[Trunk]:
     close_old_connections()
     out = []
     for row in TrunkRow.objects.filter(enabled=True).prefetch_related("did_routes").order_by("name"):
-        password = os.environ.get(row.password_env, "") if row.password_env else ""
+        try:  # the variable itself, or a file named by <variable>_FILE (lib.env)
+            password = (envstr(row.password_env) or "") if row.password_env else ""
+        except ConfigError as exc:
+            log.warning("trunk %s: %s", row.name, exc)
+            password = ""
         if row.password_env and not password:
             log.warning("trunk %s: environment variable %s is not set; no outbound authentication", row.name, row.password_env)
         out.append(Trunk(
