@@ -68,3 +68,11 @@ def test_listen_address_forms() -> None:
     assert parse_hostport("[::1]:5070") == ("::1", 5070)
     assert parse_hostport(":5080") == ("0.0.0.0", 5080)
     assert parse_hostport("localhost:5060") == ("127.0.0.1", 5060)
+
+
+def test_hotline_pbx_stops_at_start_naming_the_bad_variable(tmp_path: Path) -> None:
+    from tests.cli._run import hotline
+
+    result = hotline(tmp_path / "var", "pbx", HOTLINE_RTP_PORTS="20001-30000", timeout=60)
+    assert result.returncode != 0
+    assert "HOTLINE_RTP_PORTS" in result.stderr and "even" in result.stderr
