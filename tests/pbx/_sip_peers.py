@@ -251,3 +251,33 @@ class Baresip:
 
     def log(self) -> str:
         return self.output.decode(errors="replace")[-3000:] + "\n" + repr(self.events[-10:])
+
+
+def dtmf_pcap(path: Path, digits: str, *, payload_type: int = 101, gap_ms: int = 120) -> None:
+    """A pcap (Ethernet/IPv4/UDP/RTP) of RFC 4733 events for ``digits``, built with
+    hotline.media's DtmfSender, for SIPp's ``play_pcap_audio`` (Debian's captures hold
+    one digit each, with sequence numbers that go backwards between files)."""
+    import random as _random
+    import struct
+
+    from hotline.media.dtmf import DtmfSender
+    from hotline.media.rtp import RtpSender
+
+    rtp = RtpSender(payload_type=0, rng=_random.Random(5))
+    sender = DtmfSender(rtp, payload_type)
+    records = []
+    t = 1_700_000_000.0
+    for digit in digits:
+        for offset, packet in sender.schedule(digit, duration_ms=100):
+            records.append((t + offset, packet.serialize()))
+        t += 0.1 + gap_ms / 1000 + 0.06
+        rtp.advance(round(gap_ms * 8))
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for ts, payload in records:
+        udp = struct.pack("!HHHH", 10000, 20000, 8 + len(payload), 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                         bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])) + udp
+        frame = b"\x00" * 12 + b"\x08\x00" + ip
+        sec = int(ts)
+        out += struct.pack("<IIII", sec, int((ts - sec) * 1e6), len(frame), len(frame)) + frame
+    path.write_bytes(bytes(out))

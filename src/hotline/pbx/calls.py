@@ -83,7 +83,7 @@ def codec_from_negotiated(neg: NegotiatedAudio) -> Codec:
 @dataclass(eq=False)
 class Leg:
     call: Call
-    role: Literal["a", "b"]
+    role: Literal["a", "b", "c"]  # caller, callee (agent), added party (three-way)
     channel: SipChannel
     addr: NetAddr
     rtp: RtpEndpoint
@@ -127,6 +127,9 @@ class Call:
     digits: list[tuple[str, str]] = field(default_factory=list)  # (leg role, digit)
     transfer_forks: list[Leg] = field(default_factory=list)
     transfers: int = 0
+    parties: list[Leg] = field(default_factory=list)
+    party_forks: list[Leg] = field(default_factory=list)
+    feature: str = ""  # DTMF feature code being typed by the agent ("*3" + extension + "#")
     counters: dict[str, Any] = field(default_factory=dict)
 
     def other(self, leg: Leg) -> Leg | None:
@@ -322,7 +325,7 @@ class CallManager:
             self._finish(call, "system", "no media ports")
 
     def _send_fork(self, call: Call, uri: Uri, addr: NetAddr, channel: SipChannel, aor: str, trunk: Trunk | None,
-                   rtp: RtpEndpoint, sdp: SdpSession, transfer_of: Leg | None = None) -> None:
+                   rtp: RtpEndpoint, sdp: SdpSession, transfer_of: Leg | None = None, party: bool = False) -> None:
         assert call.a is not None
         ep = channel.endpoint
         tag = ep.new_tag()
@@ -347,6 +350,9 @@ class CallManager:
         if transfer_of is not None:
             leg.role = transfer_of.role
             call.transfer_forks.append(leg)
+        elif party:
+            leg.role = "c"
+            call.party_forks.append(leg)
         else:
             call.forks.append(leg)
         self._send_invite(leg)
@@ -363,6 +369,9 @@ class CallManager:
         call = leg.call
         if leg.transfer_of is not None:
             self._transfer_response(leg, response)
+            return
+        if leg.role == "c":
+            self._party_response(leg, response)
             return
         if response is None:
             self._fork_failed(leg, 408)
@@ -540,7 +549,10 @@ class CallManager:
         method = request.method
         if method == "BYE":
             channel.respond(key, response_for(request, 200))
-            self.hangup(call, leg, "caller" if leg.role == "a" else "callee", "bye")
+            if leg.role == "c":
+                self._drop_party(call, leg)
+            else:
+                self.hangup(call, leg, "caller" if leg.role == "a" else "callee", "bye")
         elif method == "INVITE":
             self._reinvite(leg, request, key)
         elif method == "REFER":
@@ -774,6 +786,101 @@ class CallManager:
             self.event(call, "ended", previous)
         self.event(call, "answered", call.agent_extension)
 
+    # -- three-way call (the agent types *3 <extension> #) ------------------------------------------
+    def _feature_digit(self, call: Call, digit: str) -> None:
+        if digit == "*":
+            call.feature = "*"
+            return
+        if not call.feature:
+            return
+        call.feature += digit
+        if len(call.feature) > 16:
+            call.feature = ""
+        elif digit == "#":
+            code, call.feature = call.feature, ""
+            if code.startswith("*3") and len(code) > 3:
+                self.spawn(self._add_party(call, code[2:-1]))
+
+    async def _add_party(self, call: Call, extension: str) -> None:
+        loop = asyncio.get_running_loop()
+        if call.ended or call.bridge is None or call.party_forks or len(call.parties) >= 3:
+            return
+        bindings = self.server.registrar.lookup(extension, loop.time())
+        for b in bindings:
+            try:
+                rtp = await self._open_rtp(f"{call.id}:party:{extension}")
+            except (CapacityExceeded, PortsExhausted):
+                continue
+            if call.ended:
+                self._close_rtp(rtp)
+                return
+            self._send_fork(call, b.contact.uri, b.source, b.channel, b.aor, None, rtp, self._new_sdp(rtp),
+                            party=True)
+
+    def _party_response(self, leg: Leg, response: Response | None) -> None:
+        call = leg.call
+        status = 408 if response is None else response.status
+        if status < 200:
+            return
+        if status >= 300 or response is None:
+            if leg.key is not None:
+                self.by_invite_key.pop(leg.key, None)
+            self._close_rtp(leg.rtp)
+            if leg in call.party_forks:
+                call.party_forks.remove(leg)
+            return
+        channel = leg.channel
+        if leg in call.parties:
+            if leg.ack is not None:
+                channel.ack(leg.ack, leg.addr)
+            return
+        try:
+            dialog = Dialog.from_uac(leg.invite, response, local_contact=self._contact(channel))
+        except SipError:
+            return
+        ack = dialog.create_ack(leg.invite.cseq().number, via=channel.endpoint.via())
+        channel.ack(ack, leg.addr)
+        bridge = call.bridge
+        if call.ended or leg not in call.party_forks or bridge is None or bridge.state == "ended":
+            channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
+            self._close_rtp(leg.rtp)
+            if leg in call.party_forks:
+                call.party_forks.remove(leg)
+            return
+        call.party_forks.remove(leg)
+        for other in list(call.party_forks):
+            if other.key is not None:
+                other.channel.cancel(other.key)
+                self.by_invite_key.pop(other.key, None)
+                other.key = None
+            self._close_rtp(other.rtp)
+        call.party_forks.clear()
+        try:
+            neg = leg.sdp.process_answer(parse_sdp(response.body))
+            leg.rtp.set_codec(codec_from_negotiated(neg))
+            if not neg.remote_hold:
+                leg.rtp.remote = (neg.remote_address, neg.remote_port)
+                leg.rtp.remote_rtcp = (neg.remote_rtcp_address, neg.remote_rtcp_port)
+        except (MediaError, ValueError):
+            channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
+            self._close_rtp(leg.rtp)
+            return
+        leg.dialog = dialog
+        leg.ack = ack
+        self.server.engine.add_party(bridge, leg.rtp)
+        call.parties.append(leg)
+        self.legs[(dialog.call_id, dialog.local_tag)] = leg
+        self.event(call, "answered", leg.extension)
+
+    def _drop_party(self, call: Call, leg: Leg) -> None:
+        if leg in call.parties:
+            call.parties.remove(leg)
+            if call.bridge is not None and call.bridge.state != "ended" and leg.rtp in call.bridge.legs:
+                self.server.engine.remove_party(call.bridge, leg.rtp)
+        self._close_rtp(leg.rtp)
+        self.legs.pop((leg.invite.call_id(), leg.local_tag), None)
+        self.event(call, "ended", leg.extension)
+
     # -- ending -----------------------------------------------------------------------------------
     def _send_bye(self, leg: Leg) -> None:
         dialog = leg.dialog
@@ -789,7 +896,7 @@ class CallManager:
     def hangup(self, call: Call, by: Leg | None, side: Literal["caller", "callee", "system"], cause: str) -> None:
         if call.ended:
             return
-        for leg in (call.a, call.b):
+        for leg in (call.a, call.b, *call.parties):
             if leg is not None and leg is not by:
                 self._send_bye(leg)
         if by is not None and by.dialog is not None:
@@ -800,6 +907,8 @@ class CallManager:
         def dtmf(bridge: Bridge, leg: RtpEndpoint, digit: DtmfDigit) -> None:
             role = "a" if call.a is not None and leg is call.a.rtp else "b"
             call.digits.append((role, digit.digit))
+            if role == "b" and call.b is not None and leg is call.b.rtp:
+                self._feature_digit(call, digit.digit)
 
         return dtmf
 
@@ -815,7 +924,7 @@ class CallManager:
             return
         call.ended = True
         ended_at = utcnow()
-        for fork in list(call.forks) + list(call.transfer_forks):
+        for fork in list(call.forks) + list(call.transfer_forks) + list(call.party_forks):
             if fork.key is not None:
                 fork.channel.cancel(fork.key)
                 self.by_invite_key.pop(fork.key, None)
@@ -823,12 +932,13 @@ class CallManager:
             self._close_rtp(fork.rtp)
         call.forks.clear()
         call.transfer_forks.clear()
+        call.party_forks.clear()
         bridge = call.bridge
         if bridge is not None:
             bridge.end("hangup")
             call.counters = bridge.counters()
         self.history.append(call)
-        for leg in (call.a, call.b):
+        for leg in (call.a, call.b, *call.parties):
             if leg is None:
                 continue
             self._close_rtp(leg.rtp)
