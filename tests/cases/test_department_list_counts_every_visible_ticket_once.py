@@ -41,3 +41,25 @@ def test_the_cap_applies_across_both_halves(people: People, tree: Tree, api_as: 
     body = api_as(people.handler).get("/tickets").json_body
     assert body["count"] == 2 and body["count_capped"] is True
     assert len(body["items"]) == 3
+
+
+def test_pages_of_a_department_user_merge_both_halves_in_order(people: People, tree: Tree, api_as: type[Api]) -> None:
+    """Pages are built from each half's first ids: the order and the page contents must be
+    those of the whole scope, deep pages included."""
+    made = []
+    for i in range(7):
+        if i % 3 == 2:
+            made.append(make(people, tree.water.pk, [tree.donghua.pk]))  # assisting only
+        else:
+            made.append(make(people, tree.donghua.pk))
+    make(people, tree.xicheng.pk)  # not visible
+    api = api_as(people.handler)
+    newest_first = [t.number for t in sorted(made, key=lambda t: (t.created_at, t.pk), reverse=True)]
+    seen = []
+    for page in (1, 2, 3):
+        body = api.get("/tickets", {"page": page, "page_size": 3}).json_body
+        assert body["count"] == 7
+        seen += [t["number"] for t in body["items"]]
+    assert seen == newest_first
+    by_number = api.get("/tickets", {"sort": "number", "page": 2, "page_size": 2}).json_body
+    assert [t["number"] for t in by_number["items"]] == sorted(newest_first)[2:4]

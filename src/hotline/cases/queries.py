@@ -138,9 +138,17 @@ def search(user: User, f: TicketFilter, now: dt.datetime) -> tuple[QuerySet[Tick
     count = capped_count(user, filtered)
     capped = count > COUNT_CAP
     start = (f.page - 1) * f.page_size
-    page = list(
-        qs.select_related("source", "service_type", "category", "district", "lead_department", "handler")[start : start + f.page_size]
-    )
+    rows = qs
+    parts = access.department_scope_parts(user)
+    if parts is not None and start + f.page_size <= COUNT_CAP:
+        # A department user's page: the first start + page_size ids of each half of the
+        # scope (each on its own index), then the page among those candidates. The one
+        # query with ``lead IN (…) OR id IN (assists)`` makes PostgreSQL walk the whole
+        # date index, filtering (1.5 s on 1,000,000 tickets).
+        ordered = order(filtered, f.sort)
+        candidates = [pk for part in parts for pk in ordered.filter(part).values_list("pk", flat=True)[: start + f.page_size]]
+        rows = order(Ticket.objects.filter(pk__in=candidates), f.sort)
+    page = list(rows.select_related("source", "service_type", "category", "district", "lead_department", "handler")[start : start + f.page_size])
     return qs, min(count, COUNT_CAP), capped, page
 
 
