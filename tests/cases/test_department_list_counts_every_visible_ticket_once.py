@@ -63,3 +63,11 @@ def test_pages_of_a_department_user_merge_both_halves_in_order(people: People, t
     assert seen == newest_first
     by_number = api.get("/tickets", {"sort": "number", "page": 2, "page_size": 2}).json_body
     assert [t["number"] for t in by_number["items"]] == sorted(newest_first)[2:4]
+
+
+def test_a_page_past_the_end_is_empty_with_the_right_count(people: People, tree: Tree, api_as: type[Api]) -> None:
+    make(people, tree.donghua.pk)
+    make(people, tree.xicheng.pk)
+    for user, expected in ((people.handler, 1), (people.dispatcher, 2)):
+        body = api_as(user).get("/tickets", {"page": 5, "page_size": 20}).json_body
+        assert body["count"] == expected and body["items"] == [] and body["page"] == 5

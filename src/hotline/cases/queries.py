@@ -135,11 +135,13 @@ def search(user: User, f: TicketFilter, now: dt.datetime) -> tuple[QuerySet[Tick
         raise InvalidInput("page_size", "range", f"page_size must be 1..{MAX_PAGE_SIZE}")
     filtered = apply_filters(Ticket.objects.all(), f, now)
     qs = order(access.visible_tickets(user, filtered), f.sort)
-    count = capped_count(user, filtered)
+    parts = access.department_scope_parts(user)
+    count = capped_count(user, filtered, parts)
     capped = count > COUNT_CAP
     start = (f.page - 1) * f.page_size
+    if not capped and start >= count:
+        return qs, count, capped, []  # past the last page: nothing to read
     rows = qs
-    parts = access.department_scope_parts(user)
     if parts is not None and start + f.page_size <= COUNT_CAP:
         # A department user's page: the first start + page_size ids of each half of the
         # scope (each on its own index), then the page among those candidates. The one
@@ -152,13 +154,14 @@ def search(user: User, f: TicketFilter, now: dt.datetime) -> tuple[QuerySet[Tick
     return qs, min(count, COUNT_CAP), capped, page
 
 
-def capped_count(user: User, filtered: QuerySet[Ticket]) -> int:
+def capped_count(user: User, filtered: QuerySet[Ticket], parts: list[Q] | None = None) -> int:
     """How many of ``filtered`` the user may see, counted up to COUNT_CAP + 1.
 
     For department users the two halves of their scope are counted one after the
     other (``access.department_scope_parts``), each on its own index, instead of one
     ``OR`` that the database answers with a full scan."""
-    parts = access.department_scope_parts(user)
+    if parts is None:
+        parts = access.department_scope_parts(user)
     if parts is None:
         return access.visible_tickets(user, filtered).order_by()[: COUNT_CAP + 1].count()
     total = 0
