@@ -460,18 +460,23 @@ class PostgresEngine(SearchEngine):
       the column (``pg_stats.most_common_elems``, kept by ANALYZE/autovacuum) for
       common words; only words too rare to be listed are counted — cheaply, since
       they are rare;
-    - ranking: at most ``CANDIDATES`` documents whose *title* holds every query word
-      and ``CANDIDATES`` others are ranked (GIN lookups with a LIMIT, no sort).
-      When more documents match, the top ``limit`` is the best of those candidates
-      — all of which hold every selected query word, title matches always first in
-      line. Up to ``CANDIDATES`` matches the result is the exact ranking.
+    - ranking: three candidate sets of at most ``CANDIDATES`` documents each are
+      ranked — documents whose *title* holds every query word, whose title holds
+      any of them, and any documents holding every word (GIN lookups stopped by a
+      LIMIT, no sort). Every candidate holds every selected query word. Up to
+      ``CANDIDATES`` matches the result is the exact ranking; beyond, the top
+      ``limit`` is the best of the candidates, title matches always among them.
+      On the 100,000-article bench data (3,000–9,000 matches per query) ranking
+      every match took p50 73 / p95 169 ms against 24 / 42 ms for this, at load 5.
     """
 
     vendor = "postgresql"
     TABLES = {"article": ("knowledge_article", "TRUE"), "ticket": ("knowledge_ticketindex", "answered")}
-    #: See the class docstring: per query step, at most this many title matches and
-    #: this many other matches are scored.
-    CANDIDATES = 400
+    #: See the class docstring: per query step, at most this many documents of each
+    #: candidate set are scored.
+    CANDIDATES = 200
+    #: How many title candidate sets (0: none, 1: all words, 2: all and any words).
+    TITLE_SETS = 2
     #: (table) -> (lexeme frequencies, row estimate, when read)
     _stats: dict[str, tuple[dict[str, float], float, float]] = {}
 
@@ -521,18 +526,23 @@ class PostgresEngine(SearchEngine):
     def _articles(self, groups: Sequence[Group], f: ArticleFilter, limit: int) -> list[tuple[int, float]]:
         expr = self.expression(groups, "and")
         where, params = _article_where(f)
-        # Candidates, each set a GIN lookup stopped after CANDIDATES rows: titles
+        # Candidates, each set one GIN lookup stopped after CANDIDATES rows: titles
         # holding every word; titles holding any word (when there are several);
-        # documents holding every word anywhere.
-        sets = [("a.title_vector", expr)]
-        if len(groups) > 1:
-            sets.append(("a.title_vector", self.expression(groups, "or")))
-        sets.append(("a.search_vector", expr))
+        # documents holding every word anywhere. The other conditions are wrapped in
+        # IS TRUE so that they stay row filters: the planner must not combine the
+        # small title lookup with the big body bitmap or the status/expiry indexes
+        # (it did, and each cost more than the lookup itself).
+        sets = []
+        if self.TITLE_SETS:
+            sets.append(("a.title_vector", expr, f"({where} AND a.search_vector @@ to_tsquery('simple', %s)) IS TRUE", True))
+            if len(groups) > 1 and self.TITLE_SETS > 1:
+                sets.append(("a.title_vector", self.expression(groups, "or"),
+                             f"({where} AND a.search_vector @@ to_tsquery('simple', %s)) IS TRUE", True))
+        sets.append(("a.search_vector", expr, f"({where}) IS TRUE", False))
         parts, args = [], []
-        for column, q in sets:
-            parts.append(f"(SELECT a.id FROM knowledge_article a WHERE {column} @@ to_tsquery('simple', %s) AND {where} "
-                         f"AND a.search_vector @@ to_tsquery('simple', %s) LIMIT %s)")
-            args += [q, *params, expr, self.CANDIDATES]
+        for column, q, condition, needs_expr in sets:
+            parts.append(f"(SELECT a.id FROM knowledge_article a WHERE {column} @@ to_tsquery('simple', %s) AND {condition} LIMIT %s)")
+            args += [q, *params, *([expr] if needs_expr else []), max(self.CANDIDATES, limit)]
         sql = (
             "SELECT a.id, ts_rank(a.search_vector, q) AS score FROM knowledge_article a, to_tsquery('simple', %s) q "
             f"WHERE a.id IN ({' UNION ALL '.join(parts)}) ORDER BY score DESC, a.id DESC LIMIT %s"
