@@ -129,6 +129,7 @@ class Call:
     transfers: int = 0
     parties: list[Leg] = field(default_factory=list)
     party_forks: list[Leg] = field(default_factory=list)
+    ring_timer: asyncio.TimerHandle | None = None
     feature: str = ""  # DTMF feature code being typed by the agent ("*3" + extension + "#")
     counters: dict[str, Any] = field(default_factory=dict)
 
@@ -151,6 +152,8 @@ class CallManager:
         self.directory_errors = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self.history: deque[Call] = deque(maxlen=history)
+        # an unanswered call is given up after this long (RFC 3261 §16.6 Timer C is 3 min)
+        self.ring_timeout = 120.0
 
     # -- helpers -------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
@@ -280,6 +283,9 @@ class CallManager:
         call_id = request.call_id()
         call = Call(id=call_id, direction=direction, caller=caller, callee=callee, offered_at=utcnow(),
                     trunk=(trunk.name if trunk else out_trunk.name if out_trunk else ""))
+        if not channel.endpoint.awaiting_final(key):
+            self._abandoned(call)  # CANCELled (answered 487) while we were looking things up
+            return
         if call_id in self.calls:
             reject(482)  # a loop or a second INVITE with the same Call-ID
             return
@@ -288,6 +294,10 @@ class CallManager:
         except (CapacityExceeded, PortsExhausted):
             self.rejected_busy += 1
             reject(503, (("Retry-After", "5"),))
+            return
+        if not channel.endpoint.awaiting_final(key):
+            self._close_rtp(a_rtp)
+            self._abandoned(call)
             return
         a_sdp = self._new_sdp(a_rtp)
         try:
@@ -323,6 +333,27 @@ class CallManager:
         if not call.forks and not call.ended:
             self._respond(a_leg, 503)
             self._finish(call, "system", "no media ports")
+        elif not call.ended:
+            call.ring_timer = asyncio.get_running_loop().call_later(self.ring_timeout, self._no_answer, call)
+
+    def _abandoned(self, call: Call) -> None:
+        """The caller gave up before the call was set up: still a CDR (an abandoned call)."""
+        now = utcnow()
+        self.spawn(self._store(CallRecord(
+            call_id=call.id, direction=call.direction, caller=call.caller, callee=call.callee,
+            offered_at=call.offered_at, answered_at=None, ended_at=now, hangup_side="caller",
+            hangup_cause="cancelled", trunk=call.trunk,
+        ), None))
+
+    def _no_answer(self, call: Call) -> None:
+        """Nobody answered within ``ring_timeout``: CANCEL the forks, 480 to the caller."""
+        call.ring_timer = None
+        if call.ended or call.b is not None:
+            return
+        if call.a is not None:
+            self._respond(call.a, 480, extra=(("Reason", 'SIP;cause=480;text="no answer"'),))
+        self.failed += 1
+        self._finish(call, "system", "no answer")
 
     def _send_fork(self, call: Call, uri: Uri, addr: NetAddr, channel: SipChannel, aor: str, trunk: Trunk | None,
                    rtp: RtpEndpoint, sdp: SdpSession, transfer_of: Leg | None = None, party: bool = False) -> None:
@@ -924,6 +955,9 @@ class CallManager:
             return
         call.ended = True
         ended_at = utcnow()
+        if call.ring_timer is not None:
+            call.ring_timer.cancel()
+            call.ring_timer = None
         for fork in list(call.forks) + list(call.transfer_forks) + list(call.party_forks):
             if fork.key is not None:
                 fork.channel.cancel(fork.key)

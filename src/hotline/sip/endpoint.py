@@ -257,6 +257,12 @@ class Endpoint:
                 ok.interval = min(ok.interval * 2, self.timers.t2)
                 ok.next_at = now + ok.interval
 
+    def awaiting_final(self, key: TxKey) -> bool:
+        """Is server transaction ``key`` still waiting for our final response?
+        (False once answered, CANCELled — the endpoint sent 487 — or gone.)"""
+        tx = self._server.get(key)
+        return tx is not None and tx.state in (State.TRYING, State.PROCEEDING)
+
     @property
     def transaction_count(self) -> int:
         return len(self._server) + len(self._client)
