@@ -44,3 +44,34 @@ def test_department_users_search_only_their_own_tickets(people: People, tree: ob
     mine = actions.do_dispatch(actions.do_create_ticket(people.call_taker, ticket_input(summary="路灯不亮")).pk, people.dispatcher, "donghua")
     actions.do_dispatch(actions.do_create_ticket(people.call_taker, ticket_input(summary="路灯倒了")).pk, people.dispatcher, "xicheng")
     assert _numbers(api_as(people.handler), "路灯") == {mine.number}
+
+
+def test_free_text_counts_stop_at_their_own_cap(people: People, api_as: type[Api], monkeypatch: object) -> None:
+    from hotline.cases import queries
+
+    monkeypatch.setattr(queries, "FREE_TEXT_COUNT_CAP", 2)  # type: ignore[attr-defined]
+    for _ in range(3):
+        actions.do_create_ticket(people.call_taker, ticket_input(summary="楼上噪音"))
+    api = api_as(people.dispatcher)
+    body = api.get("/tickets", {"q": "噪音"}).json_body
+    assert body["count"] == 2 and body["count_capped"] is True and len(body["items"]) == 3
+    plain = api.get("/tickets").json_body  # without free text the ordinary cap applies
+    assert plain["count"] == 3 and plain["count_capped"] is False
+
+
+def test_dictionary_codes_filter_by_id_and_unknown_codes_match_nothing(people: People, api_as: type[Api]) -> None:
+    from hotline.directory.models import District
+
+    east = District.objects.create(code="east-test", name="东部测试区")
+    west = District.objects.create(code="west-test", name="西部测试区", active=False)  # inactive: old tickets still filter
+    a = actions.do_create_ticket(people.call_taker, ticket_input(district=east.pk))
+    b = actions.do_create_ticket(people.call_taker, ticket_input(source="web"))
+    from hotline.cases.models import Ticket
+
+    Ticket.objects.filter(pk=b.pk).update(district=west)
+    api = api_as(people.dispatcher)
+    assert {t["number"] for t in api.get("/tickets", {"district": "east-test"}).json_body["items"]} == {a.number}
+    assert {t["number"] for t in api.get("/tickets", {"district": "west-test"}).json_body["items"]} == {b.number}
+    assert {t["number"] for t in api.get("/tickets", {"source": "web"}).json_body["items"]} == {b.number}
+    assert api.get("/tickets", {"district": "nowhere"}).json_body["count"] == 0
+    assert api.get("/tickets", {"district": str(east.pk)}).json_body["count"] == 1

@@ -127,7 +127,9 @@ class TicketOut(TicketSummaryOut):
 
 class TicketPage(Schema):
     count: int
-    count_capped: bool = Field(description=f"true when more than {queries.COUNT_CAP} tickets match")
+    count_capped: bool = Field(
+        description=f"true when more tickets match than were counted: {queries.COUNT_CAP}, or {queries.FREE_TEXT_COUNT_CAP} with free text (q)"
+    )
     page: int
     page_size: int
     items: list[TicketSummaryOut]

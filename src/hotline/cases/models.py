@@ -129,6 +129,10 @@ class Ticket(models.Model):
             models.Index(fields=["service_type", "created_at"]),
             models.Index(fields=["category", "created_at"]),
             models.Index(fields=["district", "created_at"]),
+            # Lists by district and status (counted, and sorted by date), and closed
+            # tickets newest-closed first (bench/list_tickets.py, docs/benchmarks.md).
+            models.Index(fields=["district", "status", "created_at"], name="ticket_district_status"),
+            models.Index(fields=["status", "closed_at"], name="ticket_status_closed"),
             # The deadline job's work lists: open tickets not yet urged at a threshold, so a
             # run with nothing new reads a few index pages however many tickets are closed.
             models.Index(fields=["warn_at"], condition=Q(status__in=RUNNING_LIST, urged_yellow_at__isnull=True), name="ticket_yellow_due"),

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from hotline.accounts.models import User
-from hotline.cases import access, deadlines
+from hotline.cases import access, cache, deadlines
 from hotline.cases.models import Status, Ticket, TicketAssist, Urgency
 from hotline.directory.models import Category, Department
 from hotline.lib.errors import InvalidInput
@@ -24,6 +24,10 @@ SORTABLE = {
 MAX_PAGE_SIZE = 200
 #: Counting stops here; beyond it the answer is "more than COUNT_CAP".
 COUNT_CAP = 10_000
+#: With free text (``q``) counting stops earlier: each match is a substring test of
+#: the row's text, read newest first (no index serves two-character words), so
+#: counting 10,000 matches of a common word reads ~400,000 rows.
+FREE_TEXT_COUNT_CAP = 1_000
 
 
 @dataclass
@@ -65,7 +69,22 @@ def _subtree(dept: Department, include_subdepartments: bool) -> list[int]:
 
 
 def _code_or_id(prefix: str, value: str) -> Q:
-    return Q(**{f"{prefix}_id": int(value)}) if value.isdigit() else Q(**{f"{prefix}__code": value})
+    """``<prefix>_id = <id>``, a code resolved to its id first (remembered per process,
+    ``cases.cache``): with the id in the query the planner can use the ticket table's
+    index on that column; a join on the code made PostgreSQL scan the whole table."""
+    if value.isdigit():
+        return Q(**{f"{prefix}_id": int(value)})
+    model = Ticket._meta.get_field(prefix).related_model
+    key = f"id:{model._meta.label_lower}:{value}"  # type: ignore[union-attr]
+    box = cache.store(cache.DICTIONARY)
+    pk = box.get(key) if box is not None else None
+    if pk is None:
+        pk = model._default_manager.filter(code=value).values_list("pk", flat=True).first()  # type: ignore[union-attr]
+        if pk is None:
+            return Q(pk__in=[])  # no such entry: no ticket has it
+        if box is not None:
+            box[key] = pk
+    return Q(**{f"{prefix}_id": pk})
 
 
 def apply_filters(qs: QuerySet[Ticket], f: TicketFilter, now: dt.datetime) -> QuerySet[Ticket]:
@@ -136,8 +155,9 @@ def search(user: User, f: TicketFilter, now: dt.datetime) -> tuple[QuerySet[Tick
     filtered = apply_filters(Ticket.objects.all(), f, now)
     qs = order(access.visible_tickets(user, filtered), f.sort)
     parts = access.department_scope_parts(user)
-    count = capped_count(user, filtered, parts)
-    capped = count > COUNT_CAP
+    cap = FREE_TEXT_COUNT_CAP if f.q and f.q.strip() else COUNT_CAP
+    count = capped_count(user, filtered, parts, cap=cap)
+    capped = count > cap
     start = (f.page - 1) * f.page_size
     if not capped and start >= count:
         return qs, count, capped, []  # past the last page: nothing to read
@@ -151,23 +171,24 @@ def search(user: User, f: TicketFilter, now: dt.datetime) -> tuple[QuerySet[Tick
         candidates = [pk for part in parts for pk in ordered.filter(part).values_list("pk", flat=True)[: start + f.page_size]]
         rows = order(Ticket.objects.filter(pk__in=candidates), f.sort)
     page = list(rows.select_related("source", "service_type", "category", "district", "lead_department", "handler")[start : start + f.page_size])
-    return qs, min(count, COUNT_CAP), capped, page
+    return qs, min(count, cap), capped, page
 
 
-def capped_count(user: User, filtered: QuerySet[Ticket], parts: list[Q] | None = None) -> int:
-    """How many of ``filtered`` the user may see, counted up to COUNT_CAP + 1.
+def capped_count(user: User, filtered: QuerySet[Ticket], parts: list[Q] | None = None, *, cap: int | None = None) -> int:
+    """How many of ``filtered`` the user may see, counted up to ``cap`` + 1 (COUNT_CAP).
 
     For department users the two halves of their scope are counted one after the
     other (``access.department_scope_parts``), each on its own index, instead of one
     ``OR`` that the database answers with a full scan."""
+    cap = COUNT_CAP if cap is None else cap
     if parts is None:
         parts = access.department_scope_parts(user)
     if parts is None:
-        return access.visible_tickets(user, filtered).order_by()[: COUNT_CAP + 1].count()
+        return access.visible_tickets(user, filtered).order_by()[: cap + 1].count()
     total = 0
     for part in parts:
-        total += filtered.filter(part).order_by()[: COUNT_CAP + 1 - total].count()
-        if total > COUNT_CAP:
+        total += filtered.filter(part).order_by()[: cap + 1 - total].count()
+        if total > cap:
             break
     return total
 
