@@ -563,6 +563,7 @@ class CallManager:
         if leg is None or leg.role != "a":
             return
         call = leg.call
+        self.by_invite_key.pop(key, None)
         leg.key = None  # the endpoint already answered 487
         self._finish(call, "caller", "cancelled")  # CANCELs every fork
 
