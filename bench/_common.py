@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+#: base URL -> pid of the server process started by ``web_server`` (for CPU accounting).
+SERVER_PIDS: dict[str, int] = {}
 PYTHON = sys.executable
 
 
@@ -95,6 +97,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process ``root`` and its live descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
 @contextlib.contextmanager
 def web_server(env: dict[str, str], *, start_timeout: float = 60, workers: int = 1, command: list[str] | None = None) -> Iterator[str]:
     """``hotline web`` (uvicorn, ``workers`` processes) on a free 127.0.0.1 port, or
@@ -118,6 +143,7 @@ def web_server(env: dict[str, str], *, start_timeout: float = 60, workers: int =
             if time.monotonic() > deadline:
                 raise SystemExit("the web server did not start in time")
             time.sleep(0.2)
+        SERVER_PIDS[base] = proc.pid
         yield base
     finally:
         proc.terminate()
