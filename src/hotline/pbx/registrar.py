@@ -174,7 +174,7 @@ class Registrar:
             self.bindings[account.username] = current
         else:
             self.bindings.pop(account.username, None)
-        extra = tuple(("Contact", f"<{b.uri}>;expires={max(0, int(b.expires_at - now))}") for b in current)
+        extra = tuple(("Contact", f"<{b.uri}>;expires={max(0, round(b.expires_at - now))}") for b in current)
         return 200, extra
 
     def _expires(self, contact: Address, header_expires: int | None) -> int | None:
