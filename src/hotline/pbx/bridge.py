@@ -374,6 +374,20 @@ class Bridge:
         self._timeout_base = self.loop.time()
         self._build_routes()
 
+    def detach(self, leg: RtpEndpoint) -> None:
+        """Take ``leg`` out of this bridge without closing it (it moves to another
+        bridge: attended transfer); the bridge should then be ended."""
+        if leg not in self.legs:
+            raise ValueError("leg not in the bridge")
+        self.legs.remove(leg)
+        self._mix.pop(leg, None)
+        self._anchors.pop(leg, None)
+        self._routes.pop(leg, None)
+        leg.on_rtp = None
+        leg.on_dtmf = None
+        if len(self.legs) >= 2:
+            self._build_routes()
+
     def _start_conference(self) -> None:
         self.state = "conference"
         self._mix = {leg: self._mix.get(leg) or _MixInput() for leg in self.legs}

@@ -698,8 +698,9 @@ class CallManager:
         if target is None or not target.user:
             channel.respond(key, response_for(request, 400, extra=(("Warning", '399 hotline "bad Refer-To"'),)))
             return
-        if any(name.lower() == "replaces" for name, _ in target.headers):
-            channel.respond(key, response_for(request, 501, extra=(("Warning", '399 hotline "attended transfer not supported"'),)))
+        replaces = next((v for name, v in target.headers if name.lower() == "replaces"), None)
+        if replaces is not None:
+            self._attended_transfer(leg, request, key, replaces)
             return
         if call.bridge is None or call.transfer_forks or call.other(leg) is None:
             channel.respond(key, response_for(request, 491))
@@ -707,6 +708,68 @@ class CallManager:
         channel.respond(key, response_for(request, 202, extra=(("Contact", str(self._contact(channel))),)))
         self._notify(leg, "SIP/2.0 100 Trying", final=False)
         self.spawn(self._start_transfer(call, leg, target.user))
+
+    def _attended_transfer(self, leg: Leg, request: Request, key: TxKey, replaces: str) -> None:
+        """REFER with Refer-To ...?Replaces=<consultation dialog> (RFC 3891 via RFC 3515):
+        join the transferee with the party of the transferor's consultation call."""
+        from urllib.parse import unquote
+
+        call = leg.call
+        channel = leg.channel
+        parts = unquote(replaces).split(";")
+        params = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        consult_leg = self.legs.get((parts[0], params.get("to-tag", "")))
+        if (consult_leg is None or consult_leg.call is call or consult_leg.dialog is None
+                or consult_leg.dialog.remote_tag != params.get("from-tag")):
+            channel.respond(key, response_for(request, 481, extra=(("Warning", '399 hotline "no such dialog to replace"'),)))
+            return
+        consult = consult_leg.call
+        target = consult.other(consult_leg)
+        transferee = call.other(leg)
+        if (target is None or transferee is None or call.bridge is None or consult.bridge is None
+                or call.bridge.state == "ended" or consult.bridge.state == "ended"):
+            channel.respond(key, response_for(request, 491))
+            return
+        channel.respond(key, response_for(request, 202, extra=(("Contact", str(self._contact(channel))),)))
+        self._notify(leg, "SIP/2.0 100 Trying", final=False)
+        # the target leaves the consultation call first: ending that bridge must not BYE it
+        if consult.a is target:
+            consult.a = None
+        else:
+            consult.b = None
+        # media: the target's RTP leg leaves the consultation bridge and takes the transferor's place
+        self.server.engine.move_party(consult.bridge, target.rtp, call.bridge, leg.rtp)
+        target.call = call
+        target.role = leg.role
+        if leg is call.a:
+            call.a = target
+        else:
+            call.b = target
+        self.legs.pop((leg.invite.call_id(), leg.local_tag), None)
+        if leg.key is not None:
+            self.by_invite_key.pop(leg.key, None)
+        if target.key is not None:
+            self.by_invite_key.pop(target.key, None)
+            target.key = None
+        for party in (call.a, call.b):
+            if party is not None:
+                party.remote_held = False
+        call.bridge.resume()
+        if transferee.we_held:
+            self._offer(transferee, "sendrecv")
+        if target.we_held:
+            self._offer(target, "sendrecv")
+        call.transfers += 1
+        self._notify(leg, "SIP/2.0 200 OK", final=True)
+        self._send_bye(leg)
+        # the consultation call ends for the transferor only (its bridge already ended)
+        self.hangup(consult, None, "system", "transferred")
+        previous = call.agent_extension
+        if target.extension:
+            call.agent_extension = target.extension
+        if previous and previous != call.agent_extension:
+            self.event(call, "ended", previous)
+        self.event(call, "answered", call.agent_extension)
 
     async def _start_transfer(self, call: Call, transferor: Leg, extension: str) -> None:
         loop = asyncio.get_running_loop()

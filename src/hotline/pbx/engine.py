@@ -167,6 +167,16 @@ class MediaEngine:
         self._unbridged.pop(new).cancel()
         self.endpoints.discard(old)
 
+    def move_party(self, src: Bridge, leg: RtpEndpoint, dst: Bridge, replacing: RtpEndpoint) -> None:
+        """Attended transfer: take ``leg`` out of ``src`` (which is then ended, closing
+        its other legs) and put it in ``dst`` in the place of ``replacing`` (closed)."""
+        if leg not in src.legs or replacing not in dst.legs:
+            raise ValueError("legs not in the given bridges")
+        src.detach(leg)
+        src.end("transferred")
+        dst.replace_party(replacing, leg, close=True)
+        self.endpoints.discard(replacing)
+
     def remove_party(self, bridge: Bridge, leg: RtpEndpoint) -> None:
         """Drop an added party from a three-way call and close its leg."""
         bridge.remove_party(leg, close=True)
