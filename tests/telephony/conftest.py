@@ -59,3 +59,15 @@ def agents(people: Any) -> Any:
     give_extension(people.team_leader, "1002")
     people.other_taker = give_extension(make_user("other_taker", Role.CALL_TAKER), "1003")
     return people
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Any:
+    """Each test starts and ends with a new, empty channel layer: a group joined by a
+    test must not stay behind (web.live skips its work only while no group exists, and
+    tests elsewhere count those queries)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
