@@ -589,7 +589,10 @@ class CallManager:
             self._reinvite(leg, request, key)
         elif method == "REFER":
             self._refer(leg, request, key)
-        elif method in ("INFO", "NOTIFY"):
+        elif method == "INFO":
+            channel.respond(key, response_for(request, 200))
+            self._info_dtmf(leg, request)
+        elif method == "NOTIFY":
             channel.respond(key, response_for(request, 200))
         elif method == "OPTIONS":
             channel.respond(key, response_for(request, 200, extra=(("Allow", ALLOW),)))
@@ -880,6 +883,26 @@ class CallManager:
         if previous and previous != call.agent_extension:
             self.event(call, "ended", previous)
         self.event(call, "answered", call.agent_extension)
+
+    def _info_dtmf(self, leg: Leg, request: Request) -> None:
+        """DTMF sent as SIP INFO (application/dtmf-relay ``Signal=5`` or application/dtmf)."""
+        ctype = (request.content_type() or "").split(";")[0].strip().lower()
+        text = request.body.decode("utf-8", "replace")
+        digit = ""
+        if ctype == "application/dtmf-relay":
+            for line in text.splitlines():
+                name, _, value = line.partition("=")
+                if name.strip().lower() == "signal":
+                    digit = value.strip()
+        elif ctype == "application/dtmf":
+            digit = text.strip()
+        digit = {"10": "*", "11": "#"}.get(digit, digit)
+        if len(digit) != 1 or digit not in "0123456789*#ABCD":
+            return
+        call = leg.call
+        call.digits.append(("a" if leg is call.a else "b", digit))
+        if leg is call.b:
+            self._feature_digit(call, digit)
 
     # -- three-way call (the agent types *3 <extension> #) ------------------------------------------
     def _feature_digit(self, call: Call, digit: str) -> None:
