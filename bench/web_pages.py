@@ -121,6 +121,7 @@ def main() -> None:
     rows: list[list[Any]] = []
     everything: list[float] = []
     with C.web_server(env) as base:
+        pid = C.SERVER_PIDS[base]
         print(f"server: hotline web (uvicorn, 1 process) at {base}; one request at a time")
         for user, urls in plan.items():
             with httpx.Client(base_url=base, timeout=120, follow_redirects=False) as client:
@@ -129,9 +130,12 @@ def main() -> None:
                 for name, url in urls:
                     times: list[float] = []
                     size = 0
+                    cpu0 = 0.0
                     for i in range(args.warmup + args.repeat):
                         if time.monotonic() > stop_at:
                             break
+                        if i == args.warmup:
+                            cpu0 = C.tree_cpu_seconds(pid)
                         t0 = time.perf_counter()
                         r = client.get(url)
                         elapsed = (time.perf_counter() - t0) * 1000
@@ -140,9 +144,13 @@ def main() -> None:
                         size = len(r.content)
                         if i >= args.warmup:
                             times.append(elapsed)
+                    cpu_ms = (C.tree_cpu_seconds(pid) - cpu0) * 1000 / len(times) if times else float("nan")
                     everything.extend(times)
-                    rows.append([name, user or "citizen", f"{size // 1024} KiB", C.percentile(times, 50), C.percentile(times, 95), max(times or [0.0])])
-    print(C.table(["page", "as", "size", "p50 ms", "p95 ms", "max ms"], rows))
+                    rows.append([name, user or "citizen", f"{size // 1024} KiB", C.percentile(times, 50), C.percentile(times, 95), max(times or [0.0]),
+                                 cpu_ms])
+    print(C.table(["page", "as", "size", "p50 ms", "p95 ms", "max ms", "server CPU ms/request"], rows))
+    print("server CPU ms/request: the server process's own CPU time (Linux /proc, 10 ms ticks) over the timed requests,"
+          " divided by their number — the steadier figure on a shared machine")
     worst = max((r[4] for r in rows), default=float("nan"))
     p95 = C.percentile(everything, 95)
     print(C.table(["requests", "p50 ms", "p95 ms (all)", "worst page p95 ms", "target"],
