@@ -128,7 +128,7 @@ class Server:
     def __init__(self, args: argparse.Namespace, recordings: Path, rtp_low: int) -> None:
         cmd = [sys.executable, str(HERE), "--serve", "--recordings", str(recordings), "--rtp-low", str(rtp_low)]
         self.proc = subprocess.Popen(
-            ["nice", "-n", str(args.nice), *cmd] if args.nice else cmd,
+            cmd,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             preexec_fn=lambda: pin(0) and None,
         )
@@ -170,8 +170,6 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def sipp(args: list[str], cwd: Path, nice: int) -> subprocess.Popen[bytes]:
     cmd = [SIPP, *args, "-nostdin", "-timeout_error"]
-    if nice:
-        cmd = ["nice", "-n", str(nice), *cmd]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd,
                             preexec_fn=lambda: pin(1) and None)
 
@@ -311,7 +309,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="steady window per level (max 120)")
     parser.add_argument("--cps", type=float, default=50.0, help="set-up rate (0 = skip)")
     parser.add_argument("--cps-seconds", type=float, default=60.0, help="set-up rate run length (max 120)")
-    parser.add_argument("--nice", type=int, default=0, help="niceness for server and SIPp (negative needs root)")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="nice increment for this process, the server and SIPp, also applied to their scheduler "
+                             "autogroup (e.g. -10 as root, so that other work on a shared machine does not starve them)")
     args = parser.parse_args()
     raise_fd_limit()
     if args.serve:
@@ -319,6 +319,12 @@ def main() -> None:
         asyncio.set_event_loop(loop)
         loop.run_until_complete(serve(args))
         return
+    if args.nice:
+        os.nice(args.nice)  # inherited by the server and SIPp (which also get `nice -n`)
+        try:  # with sched_autogroup (Debian's default) nice only ranks processes inside one session
+            Path("/proc/self/autogroup").write_text(str(args.nice))
+        except OSError:
+            pass
     args.seconds = min(args.seconds, 120.0)
     args.cps_seconds = min(args.cps_seconds, 120.0)
     work = Path(tempfile.mkdtemp(prefix="hl-sipbench-"))
