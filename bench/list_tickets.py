@@ -52,11 +52,18 @@ def queries(now: dt.datetime) -> list[tuple[str, dict[str, Any]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     C.add_page_bench_arguments(parser, sqlite_default=Path("/tmp/hl-bench-list"), repeat_what="query and user")
+    parser.add_argument("--analyze", choices=["keep", "run", "drop"], default="keep",
+                        help="planner statistics first: keep as they are (default), run ANALYZE, or drop SQLite's (sqlite_stat1)")
     args = parser.parse_args()
 
     import httpx
 
     env, data_dir, count = C.prepare_page_bench(parser, args, pg_data_dir=Path("/tmp/hl-bench-list-pg"))
+    if args.analyze != "keep":
+        sql = "ANALYZE" if args.analyze == "run" else "DROP TABLE IF EXISTS sqlite_stat1"
+        t0 = time.monotonic()
+        C.django_snippet(env, f"from django.db import connection\nconnection.cursor().execute({sql!r})\n")
+        print(f"planner statistics: {sql} ({time.monotonic() - t0:.1f} s)")
     tokens = {u: C.token_for(env, u) for u in (CENTER_USER, DEPARTMENT_USER)}
     now = dt.datetime.now(dt.timezone.utc)
     stop_at = time.monotonic() + args.time_limit
