@@ -261,6 +261,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket, now: dt.datetime) -> di
     user: User = request.user  # type: ignore[assignment]
     allowed = lifecycle.allowed_actions(ticket, user)
     pending = ticket.extension_requests.filter(status=ExtensionStatus.PENDING).first()
+    handling = forms.department_choices()  # once: the dispatch picker and the assisting list are the same departments
     supervision = ticket.supervisions.filter(closed_at__isnull=True).order_by("-opened_at").first()
     return {
         "t": ticket,
@@ -275,8 +276,8 @@ def ticket_context(request: HttpRequest, ticket: Ticket, now: dt.datetime) -> di
         "pending_extension": pending,
         "open_supervision": supervision,
         "action_forms": _action_forms(ticket, user, allowed, pending_extension=pending is not None, open_supervision=supervision is not None),
-        "departments": forms.department_choices(),
-        "assist_choices": forms.department_choices(None),
+        "departments": handling,
+        "assist_choices": handling[1:],
         "handlers": [("", "—")] + [(str(h.pk), str(h)) for h in _handlers(ticket)],
         "satisfactions": [("", "—")] + list(Satisfaction.choices),
         "status_of": dict(Status.choices),
