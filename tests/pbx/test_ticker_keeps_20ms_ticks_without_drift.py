@@ -31,7 +31,8 @@ def test_ticker_keeps_20ms_ticks_without_drift() -> None:
         assert all(s == int(s) and s >= 1 for s in steps)
         # every grid slot was either run or, after a stall > 100 ms, counted as skipped
         assert len(scheduled) + ticker.skipped == round((scheduled[-1] - scheduled[0]) / 0.02) + 1
-        assert len(scheduled) >= 40  # about 50 in one second
+        # about 50 slots in one second, run or (on a loaded machine) skipped after a stall
+        assert len(scheduled) + ticker.skipped >= 40 and len(scheduled) >= 10
         assert loop.time() - scheduled[-1] < 0.5  # and it kept up with the clock
         assert not ticker.active
 
