@@ -212,7 +212,9 @@ class TicketEditForm(forms.Form):
         return out
 
 
-RECORDING_REF_RE = re.compile(r"call:[A-Za-z0-9._@-]+")
+# RFC 3261 §25.1: callid = word [ "@" word ]; a word is alphanumerics and -.!%*_+`'~()<>:\"/[]?{}
+_CALLID_WORD = r"""[A-Za-z0-9\-.!%*_+`'~()<>:\\"/\[\]?{}]+"""
+RECORDING_REF_RE = re.compile(rf"call:{_CALLID_WORD}(?:@{_CALLID_WORD})?")
 
 
 def recording_ref_errors(value: str) -> list[dict[str, str]]:
