@@ -153,6 +153,8 @@ REDIS_URL = envstr("REDIS_URL")
 # uvicorn worker processes of `hotline web`/`serve`. More than one needs REDIS_URL, or
 # live updates reach only the browsers connected to the process that made the change.
 HOTLINE_WEB_WORKERS = envint("HOTLINE_WEB_WORKERS", 1, minimum=1)
+# Threads per web process running Django's (sync) request handler (hotline/asgi.py).
+HOTLINE_WEB_THREADS = envint("HOTLINE_WEB_THREADS", 8, minimum=1)
 # Per-process caches (data dictionary, API tokens): how often each process checks the
 # database for changes made by other processes, in seconds; 0 turns the caches off.
 HOTLINE_CACHE_CHECK_SECONDS = envint("HOTLINE_CACHE_CHECK_SECONDS", 1, minimum=0)
