@@ -1,6 +1,7 @@
 """In Chromium: while a call-taker types an appeal on the desk, the knowledge assist
 panel shows the matching published article with its standard answer; "采用答复"
-copies that answer into the resolve-on-the-spot result field and records the usage."""
+copies that answer into the resolve-on-the-spot result field, and the saved ticket is
+recorded as answered by that article (which article answered which ticket)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from hotline.cases.models import Status, Ticket
 from hotline.knowledge.models import ArticleUsage, UsageKind
 from tests.knowledge._kb import article
 
@@ -39,12 +41,17 @@ def test_desk_assist_offers_the_article_and_copies_its_answer(people: Any, as_us
     assert page.get_by_label("答复内容(直接办结)", exact=True).input_value() == ""
     articles.get_by_role("button", name="采用答复: 居住证办理材料").click()
     assert page.get_by_label("答复内容(直接办结)", exact=True).input_value() == ANSWER
-    for _ in range(50):
-        if ArticleUsage.objects.filter(article=a).exists():
-            break
-        page.wait_for_timeout(100)
+    desk.shot("desk-assist-adopted")
+    assert not ArticleUsage.objects.exists(), "nothing is recorded before the ticket is saved"
+
+    page.get_by_label("联系电话", exact=True).fill("13700002222")
+    page.get_by_label("诉求类型", exact=True).select_option("consult")
+    page.get_by_label("诉求内容", exact=True).fill("来电人咨询在滨江市办理居住证需要哪些材料。")
+    page.get_by_role("button", name="直接办结").click()
+    page.locator("#done-query-code").wait_for()
+    t = Ticket.objects.get()
+    assert t.status == Status.RESOLVED and t.result == ANSWER
     u = ArticleUsage.objects.get(article=a)
-    assert u.kind == UsageKind.ANSWER and u.user_id == people.call_taker.pk and u.ticket_id is None
+    assert u.kind == UsageKind.ANSWER and u.user_id == people.call_taker.pk and u.ticket_id == t.pk
     assert "居住证" in u.query
     assert not ArticleUsage.objects.filter(article=other).exists()
-    desk.shot("desk-assist-adopted")

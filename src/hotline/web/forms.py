@@ -104,6 +104,9 @@ class DeskForm(forms.Form):
     #: "call:<call id>" of the call being answered; set by the telephony screen-pop
     #: (``telephony/_screenpop.html``) into this hidden input, empty when typed by hand.
     recording_ref = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+    #: the knowledge article whose standard answer was adopted ("采用答复", web/static/web/assist.js);
+    #: recorded as that article's usage by the saved ticket.
+    assist_article = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

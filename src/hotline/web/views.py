@@ -7,6 +7,8 @@ typed kept in the form.
 
 from __future__ import annotations
 
+import logging
+
 import datetime as dt
 from functools import wraps
 from typing import Any
@@ -42,6 +44,8 @@ INTAKE = lifecycle.INTAKE
 #: Rows shown in a to-do list or a department tab (Search pages through all of them).
 LIST_ROWS = 50
 TICKET_READERS = access.READ_ALL_ROLES | DEPARTMENT_ROLES
+
+log = logging.getLogger(__name__)
 
 
 def staff_page(roles: Any = None):  # type: ignore[no-untyped-def]
@@ -167,6 +171,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         except InvalidInput as exc:
             errors = field_errors(exc)
         else:
+            _record_adopted_answer(user, request.POST.get("assist_article", ""), ticket, data.get("summary", ""), now)
             return redirect(f"{reverse('web:desk')}?done={ticket.pk}")
     else:
         form = forms.DeskForm(initial={"contact_phone": request.GET.get("phone", "")})
@@ -175,6 +180,20 @@ def desk(request: HttpRequest) -> HttpResponse:
         done = access.visible_tickets(user).filter(pk=int(request.GET["done"])).first()
     return render(request, "web/desk.html", {"form": form, "errors": errors, "done": done, "page": "desk",
                                              "status_of": dict(Status.choices)}, status=422 if errors else 200)
+
+
+def _record_adopted_answer(user: User, article: str, ticket: Any, query: str, now: Any) -> None:
+    """Which article answered which ticket (issue 5): recorded once the ticket is saved.
+    Best effort after the ticket's own transaction: an article retired or hidden in the
+    meantime must not cost the call-taker the ticket they just registered."""
+    if not article.strip().isdigit():
+        return
+    from hotline.knowledge import actions as knowledge_actions
+
+    try:
+        knowledge_actions.do_record_usage(user, int(article), ticket_ref=ticket.pk, query=query[:200], now=now)
+    except (InvalidInput, NotFound, Forbidden) as exc:
+        log.info("desk: adopted article %s not recorded for ticket %s: %s", article, ticket.pk, exc)
 
 
 @staff_page(INTAKE)

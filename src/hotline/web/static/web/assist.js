@@ -1,7 +1,8 @@
 // Desk knowledge assist: while the call-taker types the appeal (summary/content, 400 ms
 // debounce, at least 4 characters), ask /api/knowledge/assist and show the best articles
 // and similar answered tickets; "采用答复" copies the answer into the result field and,
-// for an article, records the usage (no ticket yet: the ticket is not saved). Errors are quiet.
+// for an article, remembers it in the hidden assist_article input: the desk records that
+// article as the answer of the ticket when the ticket is saved. Errors are quiet.
 (function () {
   "use strict";
   function start() {
@@ -23,10 +24,7 @@
       result.value = answer;
       result.dispatchEvent(new Event("input", { bubbles: true }));
       result.focus();
-      if (articleId) {
-        post(panel.getAttribute("data-use-url").replace("/0/", "/" + articleId + "/"),
-             { ticket: null, kind: "answer", query: query.slice(0, 200) }).catch(function () {});
-      }
+      if (form.elements.assist_article) form.elements.assist_article.value = articleId ? String(articleId) : "";
     }
     function item(title, answer, articleId, query, cls) {
       var li = el("li", cls);
