@@ -129,3 +129,9 @@ def test_review_reminders_fire_once_before_expiry(people):
     assert actions.do_review_reminders(MONDAY) == [a.pk]
     assert actions.do_review_reminders(MONDAY + HOUR) == []
     assert AuditEntry.objects.filter(action="article.review_reminder", object_id=str(a.pk)).count() == 1
+    # the editor gets one personal reminder (日程提醒), due at once: it pops up on their pages
+    from hotline.web.models import Reminder
+
+    reminders = list(Reminder.objects.filter(owner=editor))
+    assert len(reminders) == 1 and reminders[0].due_at == MONDAY and reminders[0].done_at is None
+    assert "临时救助办法" in reminders[0].text and str(a.pk) in reminders[0].text

@@ -521,7 +521,11 @@ def do_delete_routing_rule(actor: User, rule_id: int) -> None:
 
 def do_review_reminders(now: dt.datetime | None = None) -> list[int]:
     """Mark published articles whose expiry is within their reminder period (once per
-    expiry date) and return their ids; the reminder list is GET /knowledge/articles/review-due."""
+    expiry date) and return their ids; the reminder list is GET /knowledge/articles/review-due.
+    The article's last editor (or its author) also gets a personal reminder (日程提醒,
+    ``web.models.Reminder``), which pops up on their desk / My work page at once."""
+    from hotline.web.models import Reminder, ReminderKind  # the staff's reminder list lives in web
+
     now = now or timezone.now()
     due = []
     with transaction.atomic():
@@ -533,6 +537,14 @@ def do_review_reminders(now: dt.datetime | None = None) -> list[int]:
                 article.save(update_fields=["reminded_at"])
                 audit.record(None, "article.review_reminder", article,
                              changes=[{"field": "reminded_at", "old": None, "new": now}], at=now)
+                editor = article.updated_by or article.created_by
+                if editor is not None and editor.is_active:
+                    expires = timezone.localtime(article.expires_at).date().isoformat()
+                    reminder = Reminder.objects.create(
+                        owner=editor, kind=ReminderKind.OTHER, due_at=now, created_at=now,
+                        text=f"知识条目《{article.title[:120]}》将于{expires}到期，请复核或延期（编号{article.pk}）")
+                    audit.record(None, "reminder.create", reminder,
+                                 changes=[{"field": "text", "old": None, "new": reminder.text}], at=now)
                 due.append(article.pk)
     return due
 
