@@ -55,3 +55,28 @@ def test_desk_assist_offers_the_article_and_copies_its_answer(people: Any, as_us
     assert u.kind == UsageKind.ANSWER and u.user_id == people.call_taker.pk and u.ticket_id == t.pk
     assert "居住证" in u.query
     assert not ArticleUsage.objects.filter(article=other).exists()
+
+
+def test_desk_assist_shows_a_probable_duplicate_with_its_score(people: Any, as_user: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from hotline.cases import actions as cases
+    from tests.conftest import ticket_input
+
+    # the duplicate check looks back a window from the real clock (the API is an entry point)
+    open_one = cases.do_create_ticket(people.call_taker, ticket_input(), now=timezone.now() - dt.timedelta(days=1))
+    desk = as_user(people.call_taker)
+    page = desk.page
+    desk.go("/desk/")
+    page.get_by_label("联系电话", exact=True).fill("13812341234")
+    page.get_by_label("地址", exact=True).fill("东城区东华路88号")
+    page.get_by_label("诉求摘要", exact=True).fill("东华路88号没水了")
+    page.get_by_label("诉求内容", exact=True).fill("东华路88号从昨天开始断水，也没有通知，想问什么时候恢复供水")
+    dups = page.locator("#assist-duplicates")
+    dups.get_by_role("link", name=open_one.number).wait_for()
+    text = dups.inner_text()
+    assert "%" in text and "同一地址" in text
+    assert dups.get_by_role("link", name=open_one.number).get_attribute("href") == f"/tickets/{open_one.number}/"
+    desk.shot("desk-assist-duplicate")

@@ -41,7 +41,26 @@
       box.textContent = "";
       var arts = (data.articles || []).filter(function (a) { return a.answer; });
       var tix = (data.similar_tickets || []).filter(function (t) { return t.result; });
-      if (!arts.length && !tix.length) { box.appendChild(el("p", "muted", panel.getAttribute("data-none"))); return; }
+      var dups = data.duplicates || [];
+      if (dups.length) {  // 判重 first: the call-taker may be taking the same appeal again
+        box.appendChild(el("h3", "", panel.getAttribute("data-duplicates")));
+        var dl = el("ul", "assist-list"); dl.id = "assist-duplicates";
+        dups.forEach(function (d) {
+          var li = el("li", d.probable ? "duplicate probable" : "duplicate");
+          var a = el("a", "", d.number); a.href = "/tickets/" + encodeURIComponent(d.number) + "/"; a.target = "_blank";
+          li.appendChild(a);
+          li.appendChild(el("span", "score", " " + Math.round((d.similarity || 0) * 100) + "%"));
+          var why = [];
+          if (d.same_caller) why.push(panel.getAttribute("data-same-caller"));
+          if (d.same_address) why.push(panel.getAttribute("data-same-address"));
+          if (why.length) li.appendChild(el("span", "muted", " · " + why.join(" · ")));
+          li.appendChild(el("p", "answer", excerpt(d.summary)));
+          dl.appendChild(li);
+        });
+        box.appendChild(dl);
+      }
+      if (!arts.length && !tix.length) {
+        if (dups.length) return; box.appendChild(el("p", "muted", panel.getAttribute("data-none"))); return; }
       if (arts.length) {
         box.appendChild(el("h3", "", panel.getAttribute("data-articles")));
         var ul = el("ul", "assist-list"); ul.id = "assist-articles";
