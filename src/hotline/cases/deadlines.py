@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -142,6 +143,18 @@ def colour_q(colour: str, now: dt.datetime) -> Q:
     if colour == "green":
         return running & Q(warn_at__gt=now)
     raise ValueError(colour)
+
+
+def running_literal() -> RawSQL:
+    """``status IN ('dispatched', …)`` written into the SQL text. SQLite uses a partial
+    index only when the query's own text implies the index's WHERE; Django binds
+    ``status__in`` values as parameters, so without this term a colour filter reads
+    every ticket with a past deadline through the plain deadline index (506 ms at
+    200,000 tickets) instead of the running tickets' partial index (0.3 ms). The
+    values are the code's own constants, never user input. Only for querysets whose
+    ticket table is not aliased (not inside a ``pk__in`` subquery of tickets)."""
+    states = ", ".join("'" + s.replace("'", "") + "'" for s in sorted(RUNNING_STATES))
+    return RawSQL(f'"cases_ticket"."status" IN ({states})', [], output_field=BooleanField())
 
 
 def colour_of(ticket: Ticket, now: dt.datetime) -> str | None:

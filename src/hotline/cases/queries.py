@@ -128,7 +128,7 @@ def apply_filters(qs: QuerySet[Ticket], f: TicketFilter, now: dt.datetime) -> Qu
     if f.colour:
         if f.colour not in deadlines.COLOURS:
             raise InvalidInput("colour", "choice", f"colour must be one of {list(deadlines.COLOURS)}")
-        qs = qs.filter(deadlines.colour_q(f.colour, now))
+        qs = qs.filter(deadlines.colour_q(f.colour, now) & Q(deadlines.running_literal()))
     if f.urgency:
         if f.urgency not in Urgency.values:
             raise InvalidInput("urgency", "choice", f"urgency must be one of {Urgency.values}")
