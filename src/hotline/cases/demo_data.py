@@ -454,10 +454,14 @@ class Walker:
             helper = self.handler_for(assisting[0])
             A.do_assist_opinion(ticket.pk, helper, "我单位已派员配合现场核查，将按职责做好协办工作。", now=clock.after(2, 20))
 
-    def sign(self, ticket: Ticket, lead: Department, clock: Clock, *, assign: bool = False) -> None:
+    def sign(self, ticket: Ticket, lead: Department, clock: Clock, *, assign: bool = False, stay_signed: bool = False) -> None:
+        """Sign for; a manager who signs may assign a handler at once (which starts the
+        handling), except when the scenario must end signed for (签收)."""
         manager = self._manager_for(lead)
         if manager is not None and (assign or self.rng.random() < 0.5):
             A.do_sign_for(ticket.pk, manager, now=clock.after(0.5, 6))
+            if stay_signed:
+                return
             handler = self.handler_for(lead)
             A.do_assign(ticket.pk, manager, handler.pk, comment="请尽快现场核实处理。", now=clock.after(0.2, 3))
         else:
@@ -532,7 +536,7 @@ class Walker:
         self.dispatch(ticket, lead, clock, assists=(v % 6 == 1))
         if s == "dispatched":
             return ticket
-        self.sign(ticket, lead, clock, assign=(s == "handling"))
+        self.sign(ticket, lead, clock, assign=(s == "handling"), stay_signed=(s == "signed"))
         if s == "signed":
             return ticket
         if s == "handling":
