@@ -50,3 +50,27 @@ def test_department_list_and_ticket_page_update_without_reload(people: Any, tree
     page.locator("#live-banner").wait_for(state="visible", timeout=10_000)
     assert box.get_by_label("退回理由", exact=True).input_value() == "不属于本街道职责"
     dept.shot("ticket-live-banner")
+
+
+def test_automatic_urges_made_by_another_process_update_the_list_without_reload(people: Any, tree: Any, as_user: Any) -> None:
+    """The deadline job runs in the worker, not in the web process, and writes its urges
+    in bulk (no signals): on the embedded default (no Redis) the server's relay still
+    reads them from the event table and the department's 被催办 count goes up live.
+    Here the test process plays the worker."""
+    import datetime as dt
+
+    from hotline.cases import deadlines
+
+    t = actions.do_create_ticket(people.call_taker, ticket_input())
+    actions.do_dispatch(t.pk, people.call_taker, tree.donghua_community.pk, [])
+    dept = as_user(people.handler)
+    page = dept.page
+    dept.go("/work/?list=urged")
+    page.wait_for_function("document.body.getAttribute('data-live-state') === 'open'")
+    assert page.locator("#wl-urged .count").inner_text() == "0"
+    page.wait_for_timeout(1500)  # the relay takes its position at its first look
+    counts = deadlines.run_deadline_job(now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=120))
+    assert sum(counts.values()) >= 1
+    page.locator("#wl-urged .count", has_text="1").wait_for(timeout=10_000)
+    page.get_by_role("link", name=t.number).wait_for()
+    dept.shot("work-live-automatic-urge")

@@ -7,7 +7,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from hotline.web.live import groups_for_user
+from hotline.web.live import ensure_relay, groups_for_user
 
 
 class TicketEventsConsumer(AsyncJsonWebsocketConsumer):
@@ -24,6 +24,7 @@ class TicketEventsConsumer(AsyncJsonWebsocketConsumer):
             return
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        ensure_relay(self.channel_layer)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
