@@ -53,6 +53,14 @@ def test_register_dispatch_return_redispatch_extend_reply_review_callback_reopen
     t = ok(dispatcher.post(f"/tickets/{ref}/extension/approve", {"comment": "同意延期"}))
     assert t["pending_extension"] is None
     assert timezone.localtime(dt.datetime.fromisoformat(t["deadline"])).date() == new_date
+    # Nothing is pending any more: approving or refusing again is refused, naming the rule.
+    assert "approve_extension" not in t["allowed_actions"] and "refuse_extension" not in t["allowed_actions"]
+    for path, body in (("approve", {"comment": "再次同意"}), ("refuse", {"reason": "再次拒绝"})):
+        r = dispatcher.post(f"/tickets/{ref}/extension/{path}", body)
+        assert r.status_code == 409, (path, r.status_code, r.json_body)
+        assert r.json_body["rule"] == "pending_extension_request"
+        assert r.json_body["action"] == f"{path}_extension" and r.json_body["current_state"] == "signed"
+    assert timezone.localtime(dt.datetime.fromisoformat(ok(dispatcher.get(f"/tickets/{ref}"))["deadline"])).date() == new_date
 
     t = ok(water.post(f"/tickets/{ref}/reply", {"result": "已安排抢修，预计明日恢复供水"}))
     assert t["status"] == "replied"

@@ -11,7 +11,7 @@ import pytest
 
 from hotline.accounts.models import Role
 from hotline.cases import actions, lifecycle
-from hotline.cases.models import Status, Ticket
+from hotline.cases.models import ExtensionRequest, Status, Ticket
 from hotline.lib.errors import Forbidden, IllegalTransition
 from tests.conftest import People, Tree, ticket_input
 
@@ -36,9 +36,19 @@ def ticket(people: People, tree: Tree) -> Ticket:
     return Ticket.objects.get(pk=t.pk)
 
 
+def _satisfy_guard(transition: lifecycle.Transition, ticket: Ticket, people: People) -> None:
+    """Set up what a guarded transition needs besides the state (a pending request)."""
+    if transition.guard == "pending_extension_request":
+        ExtensionRequest.objects.create(ticket=ticket, requested_by=people.handler, requested_at=ticket.created_at,
+                                        reason="需要协调", requested_date=ticket.created_at.date())
+    else:
+        assert transition.guard is None, f"a test set-up is missing for guard {transition.guard}"
+
+
 @pytest.mark.parametrize("name", sorted(lifecycle.TRANSITIONS))
 def test_each_action_is_allowed_only_in_its_source_states(name: str, ticket: Ticket, people: People) -> None:
     transition = lifecycle.TRANSITIONS[name]
+    _satisfy_guard(transition, ticket, people)
     role = sorted(transition.roles)[0]
     person = getattr(people, ROLE_TO_PERSON[role])
     for state in Status:
@@ -55,6 +65,7 @@ def test_each_action_is_allowed_only_in_its_source_states(name: str, ticket: Tic
 @pytest.mark.parametrize("name", sorted(lifecycle.TRANSITIONS))
 def test_each_action_is_refused_to_roles_not_listed(name: str, ticket: Ticket, people: People) -> None:
     transition = lifecycle.TRANSITIONS[name]
+    _satisfy_guard(transition, ticket, people)
     ticket.status = sorted(transition.sources)[0]
     for role, attr in ROLE_TO_PERSON.items():
         person = getattr(people, attr)
@@ -92,3 +103,16 @@ def test_allowed_actions_lists_what_the_user_may_do_now(ticket: Ticket, people: 
     assert lifecycle.allowed_actions(ticket, people.statistician) == []
     assert lifecycle.allowed_actions(ticket, people.handler) == ["attach"]
     assert lifecycle.allowed_actions(ticket, people.water_handler) == []
+
+
+@pytest.mark.parametrize("name", ["approve_extension", "refuse_extension"])
+def test_deciding_an_extension_needs_a_pending_request(name: str, ticket: Ticket, people: People) -> None:
+    ticket.status = Status.HANDLING
+    with pytest.raises(IllegalTransition) as err:
+        lifecycle.check(ticket, people.dispatcher, name)
+    assert err.value.rule == "pending_extension_request"
+    assert err.value.payload()["rule"] == "pending_extension_request"
+    assert name not in lifecycle.allowed_actions(ticket, people.dispatcher)
+    _satisfy_guard(lifecycle.TRANSITIONS[name], ticket, people)
+    assert lifecycle.check(ticket, people.dispatcher, name).name == name
+    assert name in lifecycle.allowed_actions(ticket, people.dispatcher)

@@ -52,6 +52,9 @@ class Transition:
     #: user's department is the lead department (or above it); "role": the role alone.
     scope: str = "center"
     comment_required: bool = False
+    #: A precondition on the ticket's other rows, by name (``GUARDS``): the action is
+    #: refused (409, naming the rule) and not offered while it does not hold.
+    guard: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -86,14 +89,32 @@ TRANSITIONS: dict[str, Transition] = {
         _t("answer_supervision", _("督办反馈"), set(OPEN_AT_DEPARTMENT) | {S.REPLIED}, None, DEPARTMENT, scope="lead", comment_required=True),
         _t("close_supervision", _("结束督办"), set(S), None, frozenset({Role.SUPERVISOR})),
         _t("request_extension", _("申请延期"), {S.SIGNED, S.HANDLING}, None, DEPARTMENT, scope="lead", comment_required=True),
-        _t("approve_extension", _("同意延期"), {S.SIGNED, S.HANDLING, S.RETURN_REQUESTED}, None, CONTROL),
-        _t("refuse_extension", _("不同意延期"), {S.SIGNED, S.HANDLING, S.RETURN_REQUESTED}, None, CONTROL, comment_required=True),
+        _t("approve_extension", _("同意延期"), {S.SIGNED, S.HANDLING, S.RETURN_REQUESTED}, None, CONTROL, guard="pending_extension_request"),
+        _t("refuse_extension", _("不同意延期"), {S.SIGNED, S.HANDLING, S.RETURN_REQUESTED}, None, CONTROL, comment_required=True,
+           guard="pending_extension_request"),
         _t("assist_opinion", _("协办意见"), set(OPEN_AT_DEPARTMENT), None, DEPARTMENT, scope="visible", comment_required=True),
         _t("attach", _("上传附件"), set(S) - {S.MERGED, S.VOIDED}, None, INTAKE | DEPARTMENT, scope="visible"),
         # Historical tickets brought in from the previous system (cases.imports).
         _t("import_closed", _("历史工单导入"), {S.DRAFT}, S.CLOSED, frozenset({Role.ADMIN, Role.TEAM_LEADER}), scope="role"),
     ]
 }
+
+
+def _has_pending_extension(ticket: Ticket) -> bool:
+    from hotline.cases.models import ExtensionRequest, ExtensionStatus
+
+    return ExtensionRequest.objects.filter(ticket_id=ticket.pk, status=ExtensionStatus.PENDING).exists()
+
+
+#: Preconditions of guarded transitions: name -> test on the ticket (read under the
+#: ticket's row lock when called from ``check`` inside an action).
+GUARDS: dict[str, Callable[[Ticket], bool]] = {
+    "pending_extension_request": _has_pending_extension,
+}
+
+
+def _guard_ok(ticket: Ticket, transition: Transition) -> bool:
+    return transition.guard is None or GUARDS[transition.guard](ticket)
 
 
 def _role_and_scope_ok(ticket: Ticket, user: User, transition: Transition) -> bool:
@@ -111,7 +132,7 @@ def allowed_actions(ticket: Ticket, user: User) -> list[str]:
     return [
         name
         for name, t in TRANSITIONS.items()
-        if ticket.status in t.sources and _role_and_scope_ok(ticket, user, t)
+        if ticket.status in t.sources and _role_and_scope_ok(ticket, user, t) and _guard_ok(ticket, t)
     ]
 
 
@@ -125,6 +146,8 @@ def check(ticket: Ticket, user: User, name: str) -> Transition:
     if not _role_and_scope_ok(ticket, user, transition):
         who = Role(user.role).label if user.role else "?"
         raise Forbidden(f"role {who} may not {name} this ticket")
+    if not _guard_ok(ticket, transition):
+        raise IllegalTransition(name, ticket.status, allowed_actions(ticket, user), rule=transition.guard)
     return transition
 
 

@@ -38,12 +38,18 @@ class InvalidInput(HotlineError):
 class IllegalTransition(HotlineError):
     status_code = 409
 
-    def __init__(self, action: str, current: str, allowed: list[str]) -> None:
-        self.action, self.current, self.allowed = action, current, allowed
-        super().__init__(f"action {action!r} is not allowed in state {current!r}")
+    def __init__(self, action: str, current: str, allowed: list[str], *, rule: str | None = None) -> None:
+        self.action, self.current, self.allowed, self.rule = action, current, allowed, rule
+        if rule:
+            super().__init__(f"action {action!r} needs {rule.replace('_', ' ')} (rule {rule!r}) in state {current!r}")
+        else:
+            super().__init__(f"action {action!r} is not allowed in state {current!r}")
 
     def payload(self) -> dict[str, Any]:
-        return {"detail": str(self), "action": self.action, "current_state": self.current, "allowed_actions": self.allowed}
+        out = {"detail": str(self), "action": self.action, "current_state": self.current, "allowed_actions": self.allowed}
+        if self.rule:
+            out["rule"] = self.rule
+        return out
 
 
 class Forbidden(HotlineError):
