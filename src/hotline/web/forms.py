@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from hotline.cases import cache
 from hotline.cases.models import Satisfaction, Status, Urgency
 from hotline.directory.models import Category, Department, District, ServiceType, Source
 
@@ -48,30 +49,46 @@ class FastSelectMultiple(FastSelect, forms.SelectMultiple):
     allow_multiple_selected = True
 
 
+def _cached(key: str, load: Any) -> list[Any]:
+    """A choice list built from the data dictionary, kept per process in
+    ``cases.cache`` (emptied when the dictionary changes; read from the database inside
+    a transaction). A copy, so a caller may extend it."""
+    return list(cache.cached(cache.DICTIONARY, f"web.choices:{key}", load))
+
+
 def _entries(model: Any, blank: str | None = None) -> list[tuple[str, str]]:
-    rows = [(e.code, e.name) for e in model.objects.filter(active=True).order_by("sort", "code")]
-    return ([("", blank)] if blank is not None else []) + rows
+    def load() -> list[tuple[str, str]]:
+        return [(code, name) for code, name in model.objects.filter(active=True).order_by("sort", "code").values_list("code", "name")]
+
+    return ([("", blank)] if blank is not None else []) + _cached(model._meta.label_lower, load)
 
 
 def category_choices(blank: str = "—") -> list[Any]:
     """Two levels as option groups: the parent selectable, then its children."""
-    cats = list(Category.objects.filter(active=True).order_by("sort", "code"))
-    children: dict[int, list[Category]] = {}
-    for c in cats:
-        if c.parent_id:
-            children.setdefault(c.parent_id, []).append(c)
-    out: list[Any] = [("", blank)]
-    for parent in (c for c in cats if not c.parent_id):
-        out.append((parent.name, [(parent.code, f"{parent.name}(全部)")] + [(c.code, f"{parent.name} / {c.name}") for c in children.get(parent.pk, [])]))
-    return out
+
+    def load() -> list[Any]:
+        cats = list(Category.objects.filter(active=True).order_by("sort", "code").values_list("pk", "parent_id", "code", "name"))
+        children: dict[int, list[tuple[str, str]]] = {}
+        for _pk, parent_id, code, name in cats:
+            if parent_id:
+                children.setdefault(parent_id, []).append((code, name))
+        out: list[Any] = []
+        for pk, parent_id, code, name in cats:
+            if not parent_id:
+                out.append((name, [(code, f"{name}(全部)")] + [(c, f"{name} / {n}") for c, n in children.get(pk, [])]))
+        return out
+
+    return [("", blank)] + _cached("category", load)
 
 
 def department_choices(blank: str | None = "—", handling_only: bool = True) -> list[tuple[str, str]]:
-    qs = Department.objects.filter(active=True)
-    if handling_only:
-        qs = qs.filter(can_handle=True)
-    rows = [(str(d.pk), ("\u3000" * d.depth) + d.name) for d in qs.order_by("path")]
-    return ([("", blank)] if blank is not None else []) + rows
+    def load() -> list[tuple[str, str]]:
+        qs = Department.objects.filter(active=True)
+        if handling_only:
+            qs = qs.filter(can_handle=True)
+        return [(str(pk), ("\u3000" * depth) + name) for pk, depth, name in qs.order_by("path").values_list("pk", "depth", "name")]
+
+    return ([("", blank)] if blank is not None else []) + _cached(f"department:{int(handling_only)}", load)
 
 
 def _text(label: Any, *, required: bool = False, max_length: int | None = None, area: int = 0, **attrs: Any) -> forms.CharField:

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import BooleanField, Count, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
@@ -70,8 +72,24 @@ def _open_supervision() -> Q:
     return Q(pk__in=Supervision.objects.filter(closed_at__isnull=True).values("ticket_id"))
 
 
+def running_on_partial_index() -> Q:
+    """The running statuses written into the SQL (``deadlines.running_literal``) so the
+    partial indexes on running tickets are usable, and — on SQLite — wrapped in
+    ``likelihood(…, 0.9)``: without planner statistics SQLite takes any ``status IN``
+    term for a very selective one and reads all 16,000 running tickets through the
+    status index (40 ms at 200,000 tickets) instead of the few red ones through
+    ``ticket_running_deadline`` (0.3 ms). The wrapped term still implies the index's
+    WHERE. PostgreSQL has no ``likelihood`` and needs no hint."""
+    literal = deadlines.running_literal()
+    if connection.vendor != "sqlite":
+        return Q(literal)
+    return Q(RawSQL(f"likelihood({literal.sql}, 0.9)", [], output_field=BooleanField()))
+
+
 def _overdue(u: User, now: dt.datetime) -> Q:
-    return deadlines.colour_q("red", now) & Q(deadlines.running_literal())
+    # deadlines.colour_q("red") with the statuses only as literal SQL: a bound
+    # ``status IN (%s, …)`` term would steer SQLite back onto the status index.
+    return Q(deadline__lt=now) & running_on_partial_index()
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,9 @@ class Worklist:
     #: Set when the list is exactly "status in these & the user's lead scope": such
     #: lists are counted together, one GROUP BY status query (``counts``).
     statuses: frozenset[str] | None = None
+    #: Every ticket of the list is red (overdue): counted without the colour filters,
+    #: from the partial index alone (the filters would read each ticket's row).
+    all_red: bool = False
 
     def visible_to(self, user: User) -> bool:
         return user.role in lifecycle.TRANSITIONS[self.action].roles
@@ -119,7 +140,7 @@ WORKLISTS: list[Worklist] = [
     _by_status("to_callback", _("待回访"), "callback", {S.REVIEWED, S.RESOLVED}),
     _by_status("to_close", _("待办结归档"), "close", {S.CALLED_BACK}),
     Worklist("supervised", _("督办中"), "close_supervision", lambda u, now: _open_supervision(), "deadline", coloured=True),
-    Worklist("urgeable", _("在办超期件"), "urge", _overdue, "deadline", coloured=True),
+    Worklist("urgeable", _("在办超期件"), "urge", _overdue, "deadline", coloured=True, all_red=True),
 ]
 BY_KEY = {w.key: w for w in WORKLISTS}
 
@@ -168,6 +189,10 @@ def counts(user: User, lists: list[Worklist], now: dt.datetime) -> dict[str, dic
         if w.statuses is not None:
             continue
         qs = w.queryset(user, now, base)
+        if w.all_red:
+            n = qs.count()
+            out[w.key] = {"total": n, "red": n, "yellow": 0}
+            continue
         if not w.coloured:
             out[w.key] = {"total": qs.count(), "red": 0, "yellow": 0}
             continue
