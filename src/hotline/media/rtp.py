@@ -653,7 +653,8 @@ class RtpSender:
 RTP_SEQ_MOD: Final = 1 << 16
 MAX_DROPOUT: Final = 3000
 MAX_MISORDER: Final = 100
-_DEDUP_WINDOW: Final = 1024
+_DEDUP_WINDOW: Final = 1024  # a power of two, > MAX_MISORDER
+_DEDUP_MASK: Final = _DEDUP_WINDOW - 1
 
 Arrival = Literal["in_order", "reordered", "duplicate", "restarted", "ignored"]
 
@@ -661,9 +662,11 @@ Arrival = Literal["in_order", "reordered", "duplicate", "restarted", "ignored"]
 class ReceiverStats:
     """Reception statistics for one remote SSRC (RFC 3550 A.1, A.3, A.8).
 
-    Feed every received packet with ``update(packet, arrival_time)``, where
-    ``arrival_time`` is the caller's clock in seconds.  The return value says
-    how the packet was classified:
+    Feed every received packet with ``update(packet, arrival_time)`` (or,
+    on a hot path that parsed only the fixed header, ``update_fields(ssrc,
+    sequence_number, timestamp, arrival_time)``), where ``arrival_time`` is
+    the caller's clock in seconds.  The return value says how the packet was
+    classified:
 
     * ``"in_order"`` - advanced the highest sequence number (possibly with a
       gap, possibly wrapping 65535 -> 0, which adds a cycle);
@@ -679,7 +682,19 @@ class ReceiverStats:
     cumulative loss therefore never goes negative because of duplicates.
     There is no probation period (MIN_SEQUENTIAL): the first packet is
     trusted, which suits SIP-signalled unicast streams.
+
+    Duplicates are recognised with a ring of 1024 one-byte flags indexed by
+    the extended sequence number modulo 1024 (1 KiB per stream): the slots
+    skipped by a forward jump are cleared, so the ring always describes
+    exactly the last 1024 extended sequence numbers, and a packet older
+    than the highest one is at most ``MAX_MISORDER`` (100) behind.
     """
+
+    __slots__ = (
+        "clock_rate", "ssrc", "initialized", "base_seq", "max_seq", "cycles", "bad_seq", "received",
+        "duplicates", "reordered", "expected_prior", "received_prior", "jitter", "_last_arrival", "_last_ts",
+        "_seen", "_last_sr", "_last_sr_time",
+    )
 
     def __init__(self, clock_rate: int = 8000, ssrc: int | None = None) -> None:
         if clock_rate <= 0:
@@ -699,7 +714,7 @@ class ReceiverStats:
         self.jitter = 0.0
         self._last_arrival: float | None = None
         self._last_ts = 0
-        self._seen: set[int] = set()
+        self._seen = bytearray(_DEDUP_WINDOW)
         self._last_sr = 0
         self._last_sr_time: float | None = None
 
@@ -713,7 +728,7 @@ class ReceiverStats:
         self.received = 0
         self.received_prior = 0
         self.expected_prior = 0
-        self._seen.clear()
+        self._seen[:] = bytes(_DEDUP_WINDOW)
         self._last_arrival = None
         self.initialized = True
 
@@ -741,66 +756,73 @@ class ReceiverStats:
 
     def update(self, packet: RtpPacket, arrival_time: float) -> Arrival:
         """Account one received packet (see the class docstring)."""
+        return self.update_fields(packet.ssrc, packet.sequence_number, packet.timestamp, arrival_time)
+
+    def update_fields(self, ssrc: int, seq: int, timestamp: int, arrival_time: float) -> Arrival:
+        """:meth:`update` from the header fields alone (no packet object)."""
         if self.ssrc is None:
-            self.ssrc = packet.ssrc
-        elif packet.ssrc != self.ssrc:
+            self.ssrc = ssrc
+        elif ssrc != self.ssrc:
             return "ignored"
-        seq = packet.sequence_number
+        seen = self._seen
         result: Arrival
         if not self.initialized:
             self._init_seq(seq)
-            ext = self.extended_highest_sequence
+            seen[seq & _DEDUP_MASK] = 1
             result = "in_order"
         else:
-            udelta = (seq - self.max_seq) & _U16
+            max_seq = self.max_seq
+            udelta = (seq - max_seq) & _U16
             if udelta == 0:
                 self.duplicates += 1
                 return "duplicate"
             if udelta < MAX_DROPOUT:
-                if seq < self.max_seq:
+                old_ext = self.cycles + max_seq
+                if seq < max_seq:
                     self.cycles += RTP_SEQ_MOD
                 self.max_seq = seq
-                ext = self.extended_highest_sequence
+                if udelta >= _DEDUP_WINDOW:
+                    seen[:] = bytes(_DEDUP_WINDOW)
+                elif udelta > 1:
+                    for skipped in range(old_ext + 1, old_ext + udelta):
+                        seen[skipped & _DEDUP_MASK] = 0
+                seen[(old_ext + udelta) & _DEDUP_MASK] = 1
                 result = "in_order"
             elif udelta <= RTP_SEQ_MOD - MAX_MISORDER:
                 if seq == self.bad_seq:
                     self._init_seq(seq)
-                    ext = self.extended_highest_sequence
+                    seen[seq & _DEDUP_MASK] = 1
                     result = "restarted"
                 else:
                     self.bad_seq = (seq + 1) & _U16
                     return "ignored"
             else:
-                ext = self.extended_highest_sequence + seq_delta(seq, self.max_seq)
-                if ext in self._seen:
+                ext = self.cycles + max_seq + udelta - RTP_SEQ_MOD  # behind by < MAX_MISORDER
+                slot = ext & _DEDUP_MASK
+                if seen[slot]:
                     self.duplicates += 1
                     return "duplicate"
+                seen[slot] = 1
                 if ext < self.base_seq:
                     # Arrived after a later packet that started our stats:
                     # the stream really began earlier.
                     self.base_seq = ext
                 self.reordered += 1
                 result = "reordered"
-        self._remember(ext)
         self.received += 1
-        self._update_jitter(packet.timestamp, arrival_time)
-        return result
-
-    def _remember(self, ext: int) -> None:
-        self._seen.add(ext)
-        if len(self._seen) > 2 * _DEDUP_WINDOW:
-            floor = self.extended_highest_sequence - _DEDUP_WINDOW
-            self._seen = {s for s in self._seen if s > floor}
-
-    # -- A.8 ---------------------------------------------------------------
-
-    def _update_jitter(self, timestamp: int, arrival_time: float) -> None:
-        if self._last_arrival is not None:
-            arrival_delta = (arrival_time - self._last_arrival) * self.clock_rate
-            d = abs(arrival_delta - timestamp_delta(timestamp, self._last_ts))
+        # A.8 interarrival jitter
+        last = self._last_arrival
+        if last is not None:
+            td = (timestamp - self._last_ts) & _U32
+            if td >= 0x8000_0000:
+                td -= 0x1_0000_0000
+            d = (arrival_time - last) * self.clock_rate - td
+            if d < 0:
+                d = -d
             self.jitter += (d - self.jitter) / 16.0
         self._last_arrival = arrival_time
         self._last_ts = timestamp
+        return result
 
     # -- A.3 / report blocks -------------------------------------------------
 

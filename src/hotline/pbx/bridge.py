@@ -46,8 +46,9 @@ from hotline.media import g711
 from hotline.media.dtmf import DtmfDigit
 from hotline.media.mixing import mix, mix_minus_map
 from hotline.media.rtp import Gap, JitterBuffer, Playout, RtpPacket
-from hotline.media.wav import LEFT, RIGHT, StereoAligner
+from hotline.media.wav import LEFT, RIGHT
 
+from hotline.pbx.recorder import RATE as _RECORD_RATE
 from hotline.pbx.recorder import Recorder
 from hotline.pbx.rtp_endpoint import Codec, RtpEndpoint
 
@@ -203,7 +204,7 @@ class Bridge:
     # -- legs ---------------------------------------------------------------------
 
     def _attach(self, leg: RtpEndpoint) -> None:
-        leg.on_rtp = self._on_rtp
+        leg.on_media = self._on_media
         leg.on_dtmf = self._on_leg_dtmf
 
     def _channel(self, leg: RtpEndpoint) -> int:
@@ -235,49 +236,51 @@ class Bridge:
 
     # -- the hot path -------------------------------------------------------------
 
-    def _on_rtp(self, leg: RtpEndpoint, packet: RtpPacket, now: float) -> None:
+    def _on_media(
+        self, leg: RtpEndpoint, pt: int, seq: int, ts: int, ssrc: int, marker: bool, payload: bytes, now: float,
+    ) -> None:
         state = self.state
         if state == "relay":
             dst, audio_pt, dtmf_pt, transcode, channel = self._routes[leg]
-            pt = packet.payload_type
             codec = leg.codec
             if pt == codec.payload_type:
-                payload = packet.payload
-                if transcode is not None:
-                    payload = transcode(payload)
+                if transcode is None:
+                    dst.relay(ssrc, audio_pt, seq, ts, marker, payload, now)
+                else:
+                    dst.relay(ssrc, audio_pt, seq, ts, marker, transcode(payload), now)
                     self.transcoded += 1
-                dst.relay(packet.ssrc, audio_pt, packet.sequence_number, packet.timestamp, packet.marker, payload, now)
                 self.relayed += 1
-                if self.recorder is not None:
-                    self._record(leg, packet, now, channel)
+                recorder = self.recorder
+                if recorder is not None:
+                    # position on the call timeline from the RTP timestamp, anchored at the
+                    # stream's first packet's arrival (see _RecordAnchor)
+                    anchor = self._anchors.get(leg)
+                    if anchor is not None and anchor.ssrc == ssrc:
+                        d = (ts - anchor.first_ts) & 0xFFFFFFFF
+                        if d >= 0x80000000:
+                            d -= 0x1_0000_0000
+                        pos = anchor.first_pos + d
+                        arrival = int((now - recorder.start) * _RECORD_RATE)
+                        if pos - arrival > _RECORD_RATE or arrival - pos > _RECORD_RATE:  # jump or drift beyond 1 s: re-anchor
+                            anchor.first_ts, anchor.first_pos = ts, arrival
+                            pos = arrival
+                    else:
+                        pos = int((now - recorder.start) * _RECORD_RATE)
+                        self._anchors[leg] = _RecordAnchor(ssrc, ts, pos)
+                    recorder.add_g711(channel, pos, codec.name, payload)
             elif pt == codec.dtmf_payload_type and dtmf_pt >= 0:
-                dst.relay(packet.ssrc, dtmf_pt, packet.sequence_number, packet.timestamp, packet.marker, packet.payload, now)
+                dst.relay(ssrc, dtmf_pt, seq, ts, marker, payload, now)
                 self.relayed += 1
             else:
                 self.dropped += 1  # comfort noise, unknown payload types
         elif state == "conference":
-            if packet.payload_type == leg.codec.payload_type:
+            if pt == leg.codec.payload_type:
                 inp = self._mix.get(leg)
                 if inp is not None:
-                    inp.buffer.push(packet, now)
+                    inp.buffer.push(RtpPacket(pt, seq, ts, ssrc, payload, marker), now)
             else:
                 self.dropped += 1
         # held / ended: nothing is relayed
-
-    def _record(self, leg: RtpEndpoint, packet: RtpPacket, now: float, channel: int) -> None:
-        recorder = self.recorder
-        assert recorder is not None
-        anchor = self._anchors.get(leg)
-        arrival_pos = recorder.position(now)
-        if anchor is None or anchor.ssrc != packet.ssrc:
-            anchor = self._anchors[leg] = _RecordAnchor(packet.ssrc, packet.timestamp, arrival_pos)
-            pos = arrival_pos
-        else:
-            pos = StereoAligner.position_from_rtp(packet.timestamp, anchor.first_ts, anchor.first_pos)
-            if abs(pos - arrival_pos) > 8000:  # timestamp jump or clock drift beyond 1 s: re-anchor
-                anchor.first_ts, anchor.first_pos = packet.timestamp, arrival_pos
-                pos = arrival_pos
-        recorder.add_g711(channel, pos, leg.codec.name, packet.payload)
 
     def _on_leg_dtmf(self, leg: RtpEndpoint, digit: DtmfDigit) -> None:
         if self.on_dtmf is not None:
@@ -336,7 +339,7 @@ class Bridge:
             raise ValueError("only an added party can be removed; end the bridge instead")
         self.legs.remove(leg)
         self._mix.pop(leg, None)
-        leg.on_rtp = None
+        leg.on_media = None
         leg.on_dtmf = None
         if close:
             leg.send_rtcp(self.loop.time(), self._unix_clock(), bye=True)
@@ -359,7 +362,7 @@ class Bridge:
             raise ValueError("old must be in the bridge and new must not")
         index = self.legs.index(old)
         self.legs[index] = new
-        old.on_rtp = None
+        old.on_media = None
         old.on_dtmf = None
         if self._mix.pop(old, None) is not None:
             self._mix[new] = _MixInput()
@@ -383,7 +386,7 @@ class Bridge:
         self._mix.pop(leg, None)
         self._anchors.pop(leg, None)
         self._routes.pop(leg, None)
-        leg.on_rtp = None
+        leg.on_media = None
         leg.on_dtmf = None
         if len(self.legs) >= 2:
             self._build_routes()
