@@ -109,6 +109,9 @@ _ALAW_DECODE: Final = _build_alaw_decode()
 # Transcoding: decode with one law, re-encode with the other (as audioop would).
 _ULAW_TO_ALAW: Final = _ALAW_ENCODE[_ULAW_DECODE.view(np.uint16)]
 _ALAW_TO_ULAW: Final = _ULAW_ENCODE[_ALAW_DECODE.view(np.uint16)]
+# the same transcoding tables for bytes.translate (no array per packet on the relay path)
+_ULAW_TO_ALAW_BYTES: Final = _ULAW_TO_ALAW.astype(np.uint8).tobytes()
+_ALAW_TO_ULAW_BYTES: Final = _ALAW_TO_ULAW.astype(np.uint8).tobytes()
 
 for _table in (_ULAW_ENCODE, _ULAW_DECODE, _ALAW_ENCODE, _ALAW_DECODE, _ULAW_TO_ALAW, _ALAW_TO_ULAW):
     _table.flags.writeable = False
@@ -147,32 +150,32 @@ def encode_ulaw(samples: npt.ArrayLike) -> bytes:
 
     Integer inputs of other dtypes are saturated to the int16 range first.
     """
-    return _ULAW_ENCODE[_as_int16(samples).view(np.uint16)].tobytes()
+    return _ULAW_ENCODE.take(_as_int16(samples).view(np.uint16)).tobytes()
 
 
 def decode_ulaw(data: bytes | bytearray | memoryview) -> Int16Array:
     """Decode µ-law (PCMU) bytes to linear int16 samples."""
-    return _ULAW_DECODE[_as_codes(data)]
+    return _ULAW_DECODE.take(_as_codes(data))  # take(): 2-3x faster than fancy indexing
 
 
 def encode_alaw(samples: npt.ArrayLike) -> bytes:
     """Encode linear int16 samples to A-law (PCMA) bytes."""
-    return _ALAW_ENCODE[_as_int16(samples).view(np.uint16)].tobytes()
+    return _ALAW_ENCODE.take(_as_int16(samples).view(np.uint16)).tobytes()
 
 
 def decode_alaw(data: bytes | bytearray | memoryview) -> Int16Array:
     """Decode A-law (PCMA) bytes to linear int16 samples."""
-    return _ALAW_DECODE[_as_codes(data)]
+    return _ALAW_DECODE.take(_as_codes(data))
 
 
 def ulaw_to_alaw(data: bytes | bytearray | memoryview) -> bytes:
     """Transcode µ-law bytes to A-law bytes through a 256-entry table."""
-    return _ULAW_TO_ALAW[_as_codes(data)].tobytes()
+    return (data if isinstance(data, bytes) else bytes(data)).translate(_ULAW_TO_ALAW_BYTES)
 
 
 def alaw_to_ulaw(data: bytes | bytearray | memoryview) -> bytes:
     """Transcode A-law bytes to µ-law bytes through a 256-entry table."""
-    return _ALAW_TO_ULAW[_as_codes(data)].tobytes()
+    return (data if isinstance(data, bytes) else bytes(data)).translate(_ALAW_TO_ULAW_BYTES)
 
 
 def encode(encoding: str, samples: npt.ArrayLike) -> bytes:

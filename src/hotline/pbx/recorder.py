@@ -1,9 +1,11 @@
 """Stereo call recording written off the hot path.
 
-The relay path only appends ``(position, payload)`` to a per-channel list
-(no decoding per packet).  Every flush (the bridge's housekeeping timer,
-about once a second) turns contiguous runs of G.711 payloads into PCM with
-one table lookup per run, places them on the shared timeline of a
+The relay path only appends each G.711 payload to its channel's current run
+of contiguous audio (one ``bytearray`` extended in place; a new run starts
+when a packet does not continue the previous one: loss, reordering, a new
+source or codec), with no decoding or object per packet.  Every flush (the
+bridge's housekeeping timer, about once a second) turns each run into PCM
+with one table lookup, places them on the shared timeline of a
 :class:`hotline.media.wav.StereoAligner` (caller left, agent right, silence
 in gaps) and releases everything older than ``lag`` seconds.  Released frames
 accumulate in memory and go to disk in chunks of ``chunk_bytes`` through an
@@ -74,6 +76,18 @@ class _File:
         return self.writer.data_bytes if self.writer is not None else 0
 
 
+class _Run:
+    """Contiguous G.711 audio of one channel: ``data`` covers ``[start, end)``."""
+
+    __slots__ = ("start", "end", "codec", "data")
+
+    def __init__(self, start: int, codec: str, payload: bytes) -> None:
+        self.start = start
+        self.end = start + len(payload)
+        self.codec = codec
+        self.data = bytearray(payload)
+
+
 class Recorder:
     """Collects both channels of one call and writes a stereo WAV file.
 
@@ -103,7 +117,7 @@ class Recorder:
         self._executor = executor
         self._file = _File(path)
         self._aligner = StereoAligner(max_pending=RATE * 120)
-        self._pending: tuple[list[tuple[int, str, bytes]], list[tuple[int, str, bytes]]] = ([], [])
+        self._pending: tuple[list[_Run], list[_Run]] = ([], [])
         self._pending_pcm: list[tuple[int, int, npt.NDArray[np.int16]]] = []
         self._frames = bytearray()
         self._last_write: concurrent.futures.Future[None] | None = None
@@ -120,7 +134,14 @@ class Recorder:
         if position < 0 or position >= self.max_samples:
             self.dropped += 1
             return
-        self._pending[channel].append((position, codec_name, payload))
+        runs = self._pending[channel]
+        if runs:
+            last = runs[-1]
+            if last.end == position and last.codec == codec_name:
+                last.data += payload
+                last.end += len(payload)
+                return
+        runs.append(_Run(position, codec_name, payload))
 
     def add_pcm(self, channel: int, position: int, samples: npt.NDArray[np.int16]) -> None:
         if position < 0 or position >= self.max_samples:
@@ -134,28 +155,13 @@ class Recorder:
 
     def _align_pending(self) -> None:
         for channel in (LEFT, RIGHT):
-            items = self._pending[channel]
-            if not items:
-                continue
-            items.sort(key=lambda item: item[0])
-            run_start, run_codec, run_parts = items[0][0], items[0][1], [items[0][2]]
-            run_end = run_start + len(items[0][2])
-            for pos, codec, payload in items[1:]:
-                if pos == run_end and codec == run_codec:
-                    run_parts.append(payload)
-                    run_end += len(payload)
-                    continue
-                self._add(channel, run_start, run_codec, run_parts)
-                run_start, run_codec, run_parts = pos, codec, [payload]
-                run_end = pos + len(payload)
-            self._add(channel, run_start, run_codec, run_parts)
-            items.clear()
+            runs = self._pending[channel]
+            for run in runs:  # in arrival order: where runs overlap, the later audio wins
+                self._safe_add(channel, run.start, g711.decode(run.codec, run.data))
+            runs.clear()
         for channel, pos, samples in self._pending_pcm:
             self._safe_add(channel, pos, samples)
         self._pending_pcm.clear()
-
-    def _add(self, channel: int, position: int, codec: str, parts: list[bytes]) -> None:
-        self._safe_add(channel, position, g711.decode(codec, b"".join(parts)))
 
     def _safe_add(self, channel: int, position: int, samples: npt.NDArray[np.int16]) -> None:
         try:
