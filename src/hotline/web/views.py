@@ -249,8 +249,8 @@ def work(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     now = clock.now()
     lists = worklists.lists_for(user)
-    counts = worklists.counts(user, lists, now)
-    base = access.visible_tickets(user)
+    base = access.visible_tickets(user)  # the department subtree looked up once per page
+    counts = worklists.counts(user, lists, now, base)
     key = request.GET.get("list") or next((w.key for w in lists if counts[w.key]["total"]), lists[0].key if lists else "")
     current = worklists.BY_KEY.get(key)
     if current is not None and current not in lists:

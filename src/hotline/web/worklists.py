@@ -164,12 +164,13 @@ def per_status(user: User, qs: QuerySet[Ticket], statuses: list[str], **aggregat
     return out
 
 
-def counts(user: User, lists: list[Worklist], now: dt.datetime) -> dict[str, dict[str, int]]:
+def counts(user: User, lists: list[Worklist], now: dt.datetime, base: QuerySet[Ticket] | None = None) -> dict[str, dict[str, int]]:
     """{key: {total, red, yellow}}. The lists that are "status in … & lead scope" are
     counted together: one ``GROUP BY status`` (the (status, created_at) index answers it
     without reading tickets) and, for those with running deadlines, one more for the
-    colours; every other list is one aggregate query."""
-    base = access.visible_tickets(user)
+    colours; every other list is one aggregate query. ``base``: the page's
+    ``access.visible_tickets(user)``, when it has it."""
+    base = access.visible_tickets(user) if base is None else base
     out: dict[str, dict[str, int]] = {}
     grouped = [w for w in lists if w.statuses is not None]
     if grouped:

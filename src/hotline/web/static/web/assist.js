@@ -2,7 +2,9 @@
 // debounce, at least 4 characters), ask /api/knowledge/assist and show the best articles
 // and similar answered tickets; "采用答复" copies the answer into the result field and,
 // for an article, remembers it in the hidden assist_article input: the desk records that
-// article as the answer of the ticket when the ticket is saved. Errors are quiet.
+// article as the answer of the ticket when the ticket is saved. The dispatch suggestion
+// of the same answer lists the likely lead departments; "使用" selects one in the
+// lead-department picker. Errors are quiet.
 (function () {
   "use strict";
   function start() {
@@ -59,8 +61,9 @@
         });
         box.appendChild(dl);
       }
+      var shown = suggestion(data.suggestion);
       if (!arts.length && !tix.length) {
-        if (dups.length) return; box.appendChild(el("p", "muted", panel.getAttribute("data-none"))); return; }
+        if (dups.length || shown) return; box.appendChild(el("p", "muted", panel.getAttribute("data-none"))); return; }
       if (arts.length) {
         box.appendChild(el("h3", "", panel.getAttribute("data-articles")));
         var ul = el("ul", "assist-list"); ul.id = "assist-articles";
@@ -73,6 +76,37 @@
         tix.forEach(function (t) { tl.appendChild(item(t.number + " " + t.summary, t.result, null, query, "ticket")); });
         box.appendChild(tl);
       }
+    }
+    // 智能分派: the suggested lead department(s); "使用" selects one in the desk's
+    // lead-department picker (only departments the picker offers).
+    function suggestion(s) {
+      var picker = form.elements.lead_department;
+      if (!s || !picker) return false;
+      var deps = (s.departments || []).filter(function (d) {
+        return d.id != null && picker.querySelector('option[value="' + String(d.id).replace(/[^0-9]/g, "") + '"]');
+      });
+      if (!deps.length) return false;
+      box.appendChild(el("h3", "", panel.getAttribute("data-suggest")));
+      var sl = el("ul", "assist-list"); sl.id = "assist-suggestion";
+      deps.forEach(function (d) {
+        var name = d.name || String(d.id);
+        var li = el("li", "suggested");
+        li.appendChild(el("strong", "", name));
+        var why = s.source === "rule" ? panel.getAttribute("data-by-rule") : Math.round((d.confidence || 0) * 100) + "%";
+        li.appendChild(el("span", "muted", " " + why));
+        var b = el("button", "use", panel.getAttribute("data-use"));
+        b.type = "button";
+        b.setAttribute("aria-label", panel.getAttribute("data-use") + ": " + name);
+        b.addEventListener("click", function () {
+          picker.value = String(d.id);
+          picker.dispatchEvent(new Event("change", { bubbles: true }));
+          picker.focus();
+        });
+        li.appendChild(b);
+        sl.appendChild(li);
+      });
+      box.appendChild(sl);
+      return true;
     }
     function ask() {
       var text = (val("summary") + " " + val("content")).trim();
