@@ -58,3 +58,35 @@ def test_ticket_numbers_are_unique_under_concurrent_registration(people: People)
     numbers = [r.number for r in results]
     assert len(set(numbers)) == 8
     assert sorted(int(n[-5:]) for n in numbers) == list(range(1, 9))
+
+
+def test_two_first_calls_from_one_new_phone_make_one_citizen(people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both registrations look the new phone up before either has written the citizen
+    (forced on PostgreSQL by holding each after its first look-up until the other has
+    made its own; on SQLite the first BEGIN IMMEDIATE already keeps the second out)."""
+    from hotline.directory.models import Citizen
+
+    for round_ in range(3):
+        phone = f"1390000{round_:04d}"
+        if connection.vendor == "postgresql":
+            both_looked = threading.Barrier(2)
+            real_lookup = actions._citizen_lookup
+            first_look: set[int] = set()
+
+            def lookup(p: str) -> Any:
+                found = real_lookup(p)
+                if threading.get_ident() not in first_look:
+                    first_look.add(threading.get_ident())
+                    both_looked.wait(timeout=10)
+                return found
+
+            monkeypatch.setattr(actions, "_citizen_lookup", lookup)
+        results = run_together([lambda: actions.do_create_ticket(people.call_taker, ticket_input(contact_phone=phone)) for _ in range(2)])
+        monkeypatch.undo()
+        assert all(isinstance(r, Ticket) for r in results), results
+        assert Citizen.objects.filter(phone=phone).count() == 1
+        citizen = Citizen.objects.get(phone=phone)
+        assert {r.citizen_id for r in results} == {citizen.pk}
+        from hotline.audit.models import AuditEntry
+
+        assert AuditEntry.objects.filter(action="citizen.create", object_id=str(citizen.pk)).count() == 1

@@ -48,6 +48,31 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, 
     ]
 
 
+def entry(
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    changes: list[dict[str, Any]] | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    object_repr: str | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """One audit row, not yet written (``record_all`` writes several in one INSERT)."""
+    return AuditEntry(
+        at=at or timezone.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=str(getattr(actor, "username", None) or "system"),
+        ip=current_ip.get(),
+        action=action,
+        object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
+        object_id=object_id or (str(obj.pk) if obj is not None else ""),
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
+        changes=[_plain(c) for c in (changes or [])],
+    )
+
+
 def record(
     actor: Any,
     action: str,
@@ -60,14 +85,14 @@ def record(
     at: datetime | None = None,
 ) -> AuditEntry:
     """Append one audit row. ``actor`` is a user or None for the system."""
-    return AuditEntry.objects.create(
-        at=at or timezone.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=str(getattr(actor, "username", None) or "system"),
-        ip=current_ip.get(),
-        action=action,
-        object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
-        object_id=object_id or (str(obj.pk) if obj is not None else ""),
-        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
-        changes=[_plain(c) for c in (changes or [])],
-    )
+    row = entry(actor, action, obj, changes=changes, object_type=object_type, object_id=object_id, object_repr=object_repr, at=at)
+    row.save()
+    return row
+
+
+def record_all(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Append rows built by ``entry`` in one INSERT (the registration path)."""
+    from hotline.lib import rows
+
+    rows.insert(entries)
+    return entries

@@ -41,6 +41,7 @@ from hotline.cases.models import (
 )
 from hotline.directory import parameters
 from hotline.directory.models import Category, Citizen, Department, District, ServiceType, Source
+from hotline.lib import rows
 from hotline.lib.errors import Forbidden, InvalidInput
 from hotline.lib.validation import text as _text
 
@@ -202,18 +203,51 @@ def check_ticket_fields(data: Mapping[str, Any], *, partial: bool = False) -> di
     return out
 
 
-def _citizen_for(phone: str, name: str, id_number: str) -> Citizen:
-    citizen = Citizen.objects.filter(phone=phone).order_by("pk").first()
+#: The citizen fields an audit row records (as ``directory.actions`` does).
+CITIZEN_AUDIT_FIELDS = ["name", "phone", "other_phones", "id_number", "address", "tags"]
+
+
+#: First key of the PostgreSQL advisory lock that queues registrations of one new phone.
+CITIZEN_PHONE_LOCK = 12345
+
+
+def _citizen_lookup(phone: str) -> Citizen | None:
+    found = list(Citizen.objects.filter(phone=phone).order_by("pk")[:1])
+    return found[0] if found else None
+
+
+def _citizen_for(actor: User | None, phone: str, name: str, id_number: str, when: dt.datetime) -> tuple[Citizen, list[Any]]:
+    """The citizen with this phone, created or completed (empty name / ID number filled
+    in), and the audit rows of that change (not yet written: the caller writes them with
+    its own). Call inside the registration's transaction.
+
+    One citizen per phone even when two first calls from one number are registered at
+    the same moment: on SQLite the transaction holds the database's write lock from its
+    BEGIN IMMEDIATE, so look-up and insert cannot interleave; on PostgreSQL a phone that
+    is not found is looked up again under a transaction-scoped advisory lock on that
+    phone, so the second registration waits for the first to commit and finds its row.
+    """
+    citizen = _citizen_lookup(phone)
+    if citizen is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CITIZEN_PHONE_LOCK, phone])
+        citizen = _citizen_lookup(phone)
     if citizen is None:
-        return Citizen.objects.create(phone=phone, name=name, id_number=id_number)
+        citizen = Citizen(phone=phone, name=name, id_number=id_number)
+        rows.insert([citizen])
+        changes = audit.diff({}, audit.snapshot(citizen, CITIZEN_AUDIT_FIELDS))
+        return citizen, [audit.entry(actor, "citizen.create", citizen, changes=changes, at=when)]
+    before = audit.snapshot(citizen, CITIZEN_AUDIT_FIELDS)
     changed = []
     if name and not citizen.name:
         citizen.name, changed = name, changed + ["name"]
     if id_number and not citizen.id_number:
         citizen.id_number, changed = id_number, changed + ["id_number"]
-    if changed:
-        citizen.save(update_fields=changed)
-    return citizen
+    if not changed:
+        return citizen, []
+    citizen.save(update_fields=changed)
+    changes = audit.diff(before, audit.snapshot(citizen, CITIZEN_AUDIT_FIELDS))
+    return citizen, [audit.entry(actor, "citizen.update", citizen, changes=changes, at=when)]
 
 
 # --- the common path ---------------------------------------------------------------
@@ -250,22 +284,29 @@ def _act(
 
 
 def do_create_ticket(actor: User, data: Mapping[str, Any], *, register: bool = True, now: dt.datetime | None = None) -> Ticket:
-    """Record an appeal: a draft, or (default) registered at once."""
+    """Record an appeal: a draft, or (default) registered at once.
+
+    Every check and the dictionary look-ups (cached) run before the transaction; inside
+    it (on SQLite the write lock is taken at its BEGIN) only the statements: citizen
+    look-up (and its INSERT for a new phone), number, ticket, both timeline events in one
+    INSERT, the audit rows (ticket, and citizen when created or completed) in one INSERT.
+    """
     when = _now(now)
     if actor.role not in lifecycle.INTAKE:
         raise Forbidden(f"role {Role(actor.role).label} may not register tickets")
     for attempt in range(5):
         fields = check_ticket_fields(data)
         id_number = fields.pop("id_number", "")
+        ticket = Ticket(
+            query_code=new_query_code(), registered_by=actor, created_at=when, registered_at=when if register else None, **fields
+        )
         try:
             with transaction.atomic():
-                citizen = _citizen_for(fields["contact_phone"], fields.get("citizen_name", ""), id_number)
-                ticket = Ticket(
-                    number=next_ticket_number(when), query_code=new_query_code(), citizen=citizen,
-                    registered_by=actor, created_at=when, registered_at=when if register else None, **fields,
-                )
+                ticket.citizen, trail = _citizen_for(actor, fields["contact_phone"], fields.get("citizen_name", ""), id_number, when)
+                ticket.number = next_ticket_number(when)
                 lifecycle.create(ticket, actor, now=when, register=register)
-                audit.record(actor, "ticket.create", ticket, changes=audit.diff({}, audit.snapshot(ticket, TRACKED)), at=when)
+                trail.append(audit.entry(actor, "ticket.create", ticket, changes=audit.diff({}, audit.snapshot(ticket, TRACKED)), at=when))
+                audit.record_all(trail)
             return ticket
         except IntegrityError:
             # A query-code collision (about 1 in 10^11), or a dictionary entry deleted
@@ -292,7 +333,12 @@ def do_update_ticket(ticket_ref: int | str, actor: User, data: Mapping[str, Any]
         for key, value in fields.items():
             setattr(t, key, value)
         if id_number and t.citizen_id:
-            Citizen.objects.filter(pk=t.citizen_id).update(id_number=id_number)
+            citizen = Citizen.objects.select_for_update().get(pk=t.citizen_id)
+            if citizen.id_number != id_number:
+                before = audit.snapshot(citizen, CITIZEN_AUDIT_FIELDS)
+                citizen.id_number = id_number
+                citizen.save(update_fields=["id_number"])
+                audit.record(actor, "citizen.update", citizen, changes=audit.diff(before, audit.snapshot(citizen, CITIZEN_AUDIT_FIELDS)), at=when)
         return {"fields": sorted(fields)}
 
     return _act(ticket_ref, actor, "update", now=now, mutate=mutate)
@@ -656,7 +702,8 @@ def do_import_historical(
     if dry_run:
         return None
     with transaction.atomic():
-        citizen = _citizen_for(fields["contact_phone"], fields.get("citizen_name", ""), id_number)
+        citizen, trail = _citizen_for(actor, fields["contact_phone"], fields.get("citizen_name", ""), id_number, when)
+        audit.record_all(trail)
         ticket = Ticket.objects.create(
             number=number or next_ticket_number(created_at), query_code=new_query_code(), citizen=citizen,
             registered_by=actor, created_at=created_at, registered_at=created_at, status=Status.DRAFT,

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 from hotline.accounts.models import Role, User
 from hotline.cases import access
 from hotline.cases.models import Status, Ticket, TicketEvent
+from hotline.lib import rows
 from hotline.lib.errors import Forbidden, IllegalTransition
 
 S = Status
@@ -178,7 +178,8 @@ def apply(
 def create(ticket: Ticket, actor: User | None, *, now: dt.datetime, register: bool) -> list[TicketEvent]:
     """Insert a new ticket with its ``create`` event and, when ``register``, already
     moved to the ``register`` transition's target with that event too: one ``INSERT``
-    for the ticket and one for both events (the registration path of the API).
+    for the ticket and one for both events (the registration path of the API). The
+    ticket must be complete (number, citizen, fields) when this is called.
 
     Call inside ``transaction.atomic()``; the caller checked the actor's role.
     """
@@ -189,11 +190,11 @@ def create(ticket: Ticket, actor: User | None, *, now: dt.datetime, register: bo
         target = transition.target(ticket) if callable(transition.target) else transition.target
         steps.append((transition.name, Status.DRAFT, target))
         ticket.status, ticket.version = target, 1
-    ticket.save(force_insert=True)
+    # Plain INSERT … RETURNING statements (``lib.rows``: the values Django's save would
+    # write, post_save sent as save would: live updates listen to the events).
+    rows.insert([ticket])
     events = [_event(ticket, actor, kind, now=now, from_status=old or new, to_status=new) for kind, old, new in steps]
-    TicketEvent.objects.bulk_create(events)
-    for event in events:  # what TicketEvent.save would announce (live updates listen)
-        post_save.send(sender=TicketEvent, instance=event, created=True, update_fields=None, raw=False, using=event._state.db)
+    rows.insert(events)
     return events
 
 
