@@ -92,6 +92,26 @@ def test_the_audit_log_viewer_filters_and_rejects_a_bad_date(people: Any) -> Non
     assert c.get("/audit/", {"since": "2026-02-30"}).status_code == 422
 
 
+def test_the_audit_log_counts_up_to_a_cap_and_pages_within_it(people: Any, monkeypatch: Any) -> None:
+    """The log grows by every action: it is counted only up to a cap (an exact count
+    of a filtered million-row log reads all of it), and pages stay within the cap."""
+    from hotline.web import admin
+
+    c = client_for(people.auditor)
+    entries = AuditEntry.objects.count()  # the fixture's users, the logins
+    assert entries > 8
+    r = c.get("/audit/")
+    assert f"共 {entries} 条记录" in r.content.decode()
+    monkeypatch.setattr(admin, "AUDIT_COUNT_CAP", 8)
+    monkeypatch.setattr(admin, "AUDIT_PAGE", 4)
+    text = c.get("/audit/").content.decode()
+    assert "超过 8 条记录" in text and "第 1 / 2 页" in text
+    last = c.get("/audit/", {"page": "99"}).content.decode()
+    assert "第 2 / 2 页" in last and last.count("<tr><td>") == 4  # entries 5 to 8 of the newest
+    ids = [str(i) for i in AuditEntry.objects.order_by("-at", "-id").values_list("object_id", flat=True)[4:8]]
+    assert all(f"#{i}" in last for i in ids)
+
+
 def test_dictionary_entries_and_deadline_rules_are_edited_through_the_actions(people: Any) -> None:
     from hotline.directory.models import Category, DeadlineRule, ServiceType
 
