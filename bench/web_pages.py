@@ -2,11 +2,12 @@
 
 Uses a database of its own filled by ``hotline gen-tickets`` (generated when it holds
 fewer than ``--tickets``), starts the real server (``hotline web``, uvicorn, one
-process) on a free 127.0.0.1 port, logs in through the login page as the demo city's
-call-taker, dispatcher and 东华街道 handler (passwords from the generator's
-demo-users.txt) and times each page — desk, caller panel, My work lists, ticket
-pages, search with filters, department workbench, the public portal — one request
-at a time. Prints p50/p95/max per page and overall.
+process) on a free 127.0.0.1 port, logs in through the login page as each of the demo
+city's roles (passwords from the generator's demo-users.txt) and times each page —
+desk, caller panel, reminder panel, every role's My work and its lists, ticket pages,
+search with filters, department workbench (a street office and a city bureau),
+administration, the audit log viewer, the public portal — one request at a time.
+Prints p50/p95/max and the server's CPU time per page, and overall.
 Target (issue 4): every workbench page < 150 ms p95 with 200,000 tickets in SQLite.
 
     .venv/bin/python bench/web_pages.py --tickets 200000 --sqlite-path /tmp/hl-bench-web [--analyze]
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -46,25 +48,47 @@ print(json.dumps({"street": street, "center": center, "phone": phone or "", "cod
 
 
 def pages(s: dict[str, Any]) -> dict[str | None, list[tuple[str, str]]]:
+    """Every workbench page, as each role that works in it: My work of every role, the
+    ticket page, search, the department workbench, administration, the audit log viewer,
+    the reminder panel the desk and My work poll, and the public portal."""
     center_ticket = [(f"ticket page #{i}", f"/tickets/{i}/") for i in s["center"]]
     street_ticket = [(f"ticket page #{i}", f"/tickets/{i}/") for i in s["street"]]
     return {
         "calltaker": [
             ("desk", "/desk/"),
             ("desk caller panel", f"/desk/caller/?contact_phone={s['phone']}"),
+            ("reminder panel", "/reminders/?next=/desk/"),
             ("my work", "/work/"),
             ("search: text 停水", "/search/?q=停水"),
             ("search: handling by deadline", "/search/?status=handling&sort=deadline"),
             *center_ticket[:2],
+        ],
+        "teamleader": [
+            ("desk", "/desk/"),
+            ("my work", "/work/"),
         ],
         "dispatcher": [
             ("my work", "/work/"),
             ("my work: to review", "/work/?list=to_review"),
             ("my work: extensions", "/work/?list=extensions"),
             ("my work: returned", "/work/?list=returned"),
+            ("my work: overdue", "/work/?list=urgeable"),
             ("search: red", "/search/?colour=red&sort=deadline"),
             ("search: page 50", "/search/?status=closed&page=50"),
             *center_ticket,
+        ],
+        "supervisor": [
+            ("my work", "/work/"),
+            ("my work: supervised", "/work/?list=supervised"),
+            *center_ticket[:1],
+        ],
+        "inspector": [
+            ("my work", "/work/"),
+            ("search: closed, newest", "/search/?status=closed"),
+        ],
+        "statistician": [
+            ("my work", "/work/"),
+            ("search", "/search/"),
         ],
         "street_handler": [
             ("my work", "/work/"),
@@ -74,9 +98,33 @@ def pages(s: dict[str, Any]) -> dict[str | None, list[tuple[str, str]]]:
             ("search (department scope)", "/search/"),
             *street_ticket,
         ],
+        "street_manager": [
+            ("my work", "/work/"),
+            ("department workbench", "/dept/"),
+            ("department: replied", "/dept/?tab=replied"),
+            *street_ticket[:1],
+        ],
+        "water_manager": [
+            ("my work", "/work/"),
+            ("department workbench", "/dept/"),
+            ("department: handling", "/dept/?tab=handling"),
+        ],
+        "admin": [
+            ("admin: departments", "/manage/departments/"),
+            ("admin: users", "/manage/users/"),
+            ("admin: parameters", "/manage/parameters/"),
+            ("admin: holidays", "/manage/holidays/"),
+            ("admin: categories", "/manage/dictionary/category/"),
+            ("admin: deadline rules", "/manage/deadline-rules/"),
+        ],
+        "auditor": [
+            ("audit log", "/audit/"),
+            ("audit log: action ticket.", "/audit/?action=ticket."),
+        ],
         None: [
             ("portal", "/portal/"),
             ("portal: knowledge search 居住证", "/portal/knowledge/?q=居住证"),
+            ("portal: knowledge", "/portal/knowledge/"),
             ("portal: track", f"/portal/track/?code={s['code']}&phone_tail={s['tail']}"),
         ],
     }
@@ -104,6 +152,7 @@ def main() -> None:
     C.add_page_bench_arguments(parser, sqlite_default=Path("/tmp/hl-bench-web"), repeat_what="page")
     parser.add_argument("--analyze", action="store_true",
                         help="run ANALYZE first (SQLite keeps no statistics by itself; PRAGMA optimize would) and say so")
+    parser.add_argument("--only", metavar="REGEX", help="time only the pages whose name or role matches (e.g. 'my work|dispatcher')")
     args = parser.parse_args()
 
     import httpx
@@ -117,6 +166,10 @@ def main() -> None:
         print("no ANALYZE run (SQLite: statistics only if someone ran ANALYZE / PRAGMA optimize on this file)")
     secrets = passwords(data_dir)
     plan = pages(samples(env))
+    if args.only:
+        wanted = re.compile(args.only)
+        plan = {u: [(n, url) for n, url in urls if wanted.search(n) or wanted.search(u or "citizen")] for u, urls in plan.items()}
+        plan = {u: urls for u, urls in plan.items() if urls}
     stop_at = time.monotonic() + args.time_limit
     rows: list[list[Any]] = []
     everything: list[float] = []
