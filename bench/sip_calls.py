@@ -22,7 +22,28 @@ its own legs:
   is the difference — an upper bound of what the server adds, since the echo path
   crosses SIPp and the loopback twice;
 * kernel drops on the server's own sockets (/proc/net/udp): loss attributable to it;
-* CPU (% of one core, getrusage) and RSS per call (steady RSS − idle RSS) / N.
+* CPU (% of one core, getrusage) and RSS per call (steady RSS − idle RSS) / N;
+* **the jitter the server adds, measured at the server** (``--capture-seconds``, on by
+  default): for the first C seconds of the steady window ``tcpdump`` (pinned to the
+  generator's core, 62-byte snap length: headers and 8 payload bytes, nanosecond kernel timestamps)
+  captures every RTP packet into and out of the server's port range on loopback.  On
+  loopback the capture timestamp of an incoming packet is taken when SIPp's ``sendto``
+  hands it to the loopback device, i.e. when it is queued on the server's socket; that of
+  an outgoing packet when the server's ``sendto`` hands it over.  Each relayed packet is
+  matched with the packet it came from (same bridge, the other leg's port, sequence number
+  minus the stream's constant re-stamping offset), giving its **transit time through the
+  server** (kernel arrival → our sendto: socket queueing, loop lag, our processing).  The
+  server's added jitter is the RFC 3550 jitter of that transit time per relayed stream
+  (J += (|D(i−1, i)| − J) / 16 with D the transit difference of consecutive packets), the
+  same estimator a phone applies to arrival times, so a constant delay adds nothing and
+  every variation the server causes is counted.  Reported: transit mean / p99 / max,
+  jitter mean / p99 over all samples of all streams, packets matched, the capture's own
+  kernel drops.  The SIPp-side columns (caller-leg and phone-leg jitter) are kept: they
+  include SIPp's pacing and echo.  What the capture costs the server: the kernel copies
+  each of the server's *outgoing* packets to the capture socket in the server's
+  ``sendto``, so CPU per packet is also reported separately for the capture part of the
+  window and for the rest (``cpu_us_per_packet_capturing`` / ``..._not_capturing``); the
+  main CPU columns are over the whole window as before.
 
 **Call set-up rate** (``--cps``): SIPp places ``cps × cps-seconds`` calls at ``--cps``
 calls/s (1 s each, signalling only, still bridged and recorded); reported: successful
@@ -53,6 +74,8 @@ sys.path.insert(0, str(HERE.parent))
 from rtp_relay import cpu_seconds, new_loop, pin, raise_fd_limit, rss_kb, udp_socket_drops  # noqa: E402
 
 SIPP = "/usr/bin/sipp"
+TCPDUMP = "/usr/bin/tcpdump"
+RTP_LOW, RTP_HIGH = 20000, 24000  # the server's RTP port range (rtp_ports below)
 SCENARIOS = HERE.parent / "sipp"
 PASSWORD = "bench-8001"
 
@@ -86,6 +109,18 @@ async def serve(args: argparse.Namespace) -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     lag: list[float] = []
     expected = loop.time() + 0.01
+    import gc
+
+    gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}  # cyclic GC pauses (s) per generation
+    gc_start = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            gc_pauses[info["generation"]].append(time.perf_counter() - gc_start[0])
+
+    gc.callbacks.append(on_gc)
 
     def tick() -> None:
         nonlocal expected, handle
@@ -101,20 +136,25 @@ async def serve(args: argparse.Namespace) -> None:
             break
         if line == "reset":
             lag.clear()
+            for pauses in gc_pauses.values():
+                pauses.clear()
         if line in ("stats", "reset"):
-            legs_a, legs_b = [], []
+            legs_a, legs_b, pairs = [], [], []
             for call in server.calls.calls.values():
                 if call.bridge is not None and call.a is not None and call.b is not None:
                     legs_a.append(call.a.rtp.counters())
                     legs_b.append(call.b.rtp.counters())
+                    pairs.append([call.a.rtp.port, call.b.rtp.port])
             ports = {server.udp_address[1]} | {leg.port for leg in server.engine.endpoints} | {
                 leg.port + 1 for leg in server.engine.endpoints}
             lag_ms = np.array(lag) * 1000 if lag else np.zeros(1)
             print(json.dumps({
                 "cpu": cpu_seconds(), "rss_kb": rss_kb(), "t": time.monotonic(),
-                "legs_a": legs_a, "legs_b": legs_b, "drops": udp_socket_drops(ports),
+                "legs_a": legs_a, "legs_b": legs_b, "pairs": pairs, "drops": udp_socket_drops(ports),
                 "records": len(directory.records), "stats": server.stats(),
                 "lag_ms": [float(lag_ms.mean()), float(np.percentile(lag_ms, 99)), float(lag_ms.max())],
+                "gc": {str(g): [len(p), round(1000 * sum(p), 1), round(1000 * max(p, default=0.0), 2)]
+                       for g, p in gc_pauses.items()}, "gc_objects": len(gc.get_objects()),
             }), flush=True)
     handle.cancel()
     await server.stop()
@@ -194,6 +234,126 @@ def register_phone(server_port: int, work: Path, nice: int) -> tuple[int, int]:
     return phone_port, media
 
 
+# --------------------------------------------------------------------------- transit capture
+
+
+def start_capture(pcap: Path, n: int, seconds: float) -> subprocess.Popen[bytes]:
+    """tcpdump of the server's RTP ports on loopback, bounded in time (``timeout``) and count (``-c``)."""
+    count = int(220 * n * seconds) + 1000  # 4 streams × 50 packets/s per call in and out, plus margin
+    cmd = ["timeout", "-s", "INT", f"{seconds:.1f}", TCPDUMP, "-i", "lo", "-nn", "-q", "-s", "62", "-B", "65536",
+           "--time-stamp-precision=nano", "-c", str(count), "-w", str(pcap),
+           f"udp and portrange {RTP_LOW}-{RTP_HIGH - 1}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: pin(1) and None)
+    time.sleep(0.3)  # let tcpdump open the capture before the window starts
+    return proc
+
+
+def stop_capture(proc: subprocess.Popen[bytes]) -> int:
+    """Wait for tcpdump to stop by itself; return the packets the kernel dropped from the capture."""
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    found = re.search(rb"(\d+) packets? dropped by kernel", err or b"")
+    if found is None:
+        raise RuntimeError("tcpdump failed: " + (err or b"").decode(errors="replace")[-500:])
+    return int(found.group(1))
+
+
+def transit_figures(pcap: Path, pairs: list[list[int]]) -> dict[str, Any]:
+    """Per relayed packet: capture time out of the server − capture time into it (see the docstring)."""
+    import struct
+    from collections import Counter, defaultdict
+
+    data = pcap.read_bytes()
+    if len(data) < 24 or struct.unpack_from("<I", data, 0)[0] != 0xA1B23C4D:
+        raise RuntimeError("not a little-endian nanosecond pcap file")
+    l2 = {1: 14, 101: 0, 113: 16}[struct.unpack_from("<I", data, 20)[0] & 0xFFFF]
+    other = {}
+    for a, b in pairs:
+        other[a], other[b] = b, a
+    ins: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
+    outs: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)
+    rec, hdr = struct.Struct("<IIII"), struct.Struct("!HH")
+    off, end = 24, len(data)
+    while off + 16 <= end:
+        sec, nsec, incl, _ = rec.unpack_from(data, off)
+        ip = off + 16 + l2
+        off += 16 + incl
+        if incl < l2 + 40 or data[ip + 9] != 17:
+            continue
+        udp = ip + (data[ip] & 0x0F) * 4
+        if udp + 28 > off or 192 <= data[udp + 9] <= 223:  # truncated, or RTCP on the RTP port
+            continue
+        sport, dport = hdr.unpack_from(data, udp)
+        seq = (data[udp + 10] << 8) | data[udp + 11]
+        t = sec * 1_000_000_000 + nsec
+        prefix = data[udp + 20 : udp + 28]
+        if RTP_LOW <= sport < RTP_HIGH:
+            if not sport & 1:  # odd ports carry RTCP
+                outs[sport].append((t, seq, prefix))
+        elif RTP_LOW <= dport < RTP_HIGH and not dport & 1:
+            ins[dport].append((t, seq, prefix))
+    transit_all: list[np.ndarray] = []
+    jitter_all: list[np.ndarray] = []
+    matched = unmatched = 0
+    for port_in, arrivals in ins.items():
+        port_out = other.get(port_in)
+        sent = outs.get(port_out) if port_out is not None else None
+        if not sent or not arrivals:
+            continue
+        # The stream's re-stamping offset (out seq - in seq, constant while the source
+        # stays): over in packets up to 2 s before each of the first out packets, the
+        # difference seen most often among pairs whose payloads (first 8 bytes) agree.
+        diffs: Counter[int] = Counter()
+        lo = 0
+        for t_out, s_out, pfx_out in sent[:100]:
+            while lo < len(arrivals) and arrivals[lo][0] < t_out - 2_000_000_000:
+                lo += 1
+            hi = lo
+            while hi < len(arrivals) and arrivals[hi][0] <= t_out:
+                if arrivals[hi][2] == pfx_out:
+                    diffs[(s_out - arrivals[hi][1]) & 0xFFFF] += 1
+                hi += 1
+        if not diffs:
+            unmatched += len(sent)
+            continue
+        shift = diffs.most_common(1)[0][0]
+        by_seq = {s: (t, pfx) for t, s, pfx in arrivals}
+        transit = []
+        for t_out, s_out, pfx_out in sent:
+            got = by_seq.get((s_out - shift) & 0xFFFF)
+            if got is None or got[1] != pfx_out or not 0 <= t_out - got[0] < 2_000_000_000:
+                unmatched += 1  # its arrival was before the capture started, or another source
+                continue
+            transit.append(t_out - got[0])
+        matched += len(transit)
+        if len(transit) < 2:
+            continue
+        tr = np.array(transit, dtype=np.float64) / 1e6  # ms
+        d = np.abs(np.diff(tr))
+        jit = np.empty_like(d)
+        jv = 0.0
+        for i, x in enumerate(d.tolist()):  # RFC 3550 A.8 on the transit time
+            jv += (x - jv) / 16.0
+            jit[i] = jv
+        transit_all.append(tr)
+        jitter_all.append(jit[32:] if len(jit) > 64 else jit)  # leave out the estimator's warm-up
+    if not transit_all:
+        return {"matched": 0, "unmatched": unmatched}
+    tr, jit = np.concatenate(transit_all), np.concatenate(jitter_all)
+    return {
+        "streams": len(transit_all), "matched": matched, "unmatched": unmatched,
+        "transit_ms": [round(float(tr.mean()), 3), round(float(np.percentile(tr, 99)), 3), round(float(tr.max()), 1)],
+        "server_jitter_ms": round(float(jit.mean()), 3), "server_jitter_p99_ms": round(float(np.percentile(jit, 99)), 3),
+    }
+
+
+# --------------------------------------------------------------------------- runs
+
+
 def run_concurrent(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     recordings = work / f"rec-{n}"
     recordings.mkdir()
@@ -215,8 +375,19 @@ def run_concurrent(n: int, args: argparse.Namespace, work: Path) -> dict[str, An
                     "-r", "20", "-l", str(n), "-m", str(n), "-d", str(hold_ms),
                     "-timeout", f"{int(args.seconds + 2 * ramp + 60)}s", "-max_socket", "5000"], work, args.nice)
         time.sleep(ramp + 3)
+        capture, mid, capture_drops = None, None, -1
+        pcap = work / f"capture-{n}.pcap"
+        capture_seconds = min(args.capture_seconds, args.seconds / 2)
+        if capture_seconds > 0:
+            capture = start_capture(pcap, n, capture_seconds + 0.3)
         first = server.ask("reset")
-        time.sleep(args.seconds)
+        if capture is not None:
+            time.sleep(capture_seconds)
+            mid = server.ask("stats")
+            capture_drops = stop_capture(capture)
+            time.sleep(max(0.0, args.seconds - capture_seconds - (time.monotonic() - mid["t"])))
+        else:
+            time.sleep(args.seconds)
         second = server.ask("stats")
         out_uac, _ = uac.communicate(timeout=ramp + 90)
         ok, failed = sipp_counts(out_uac)
@@ -227,7 +398,19 @@ def run_concurrent(n: int, args: argparse.Namespace, work: Path) -> dict[str, An
     except BaseException:
         server.proc.kill()
         raise
-    return summarise(n, idle, first, second, ok, failed, end, args.seconds)
+    row = summarise(n, idle, first, second, ok, failed, end, args.seconds)
+    if mid is not None:
+        def cpu_per_packet(a: dict[str, Any], b: dict[str, Any]) -> float:
+            packets = sum(leg["received"] for leg in b["legs_a"] + b["legs_b"]) - sum(
+                leg["received"] for leg in a["legs_a"] + a["legs_b"])
+            return round(1e6 * (b["cpu"] - a["cpu"]) / max(1, packets), 1)
+
+        row["cpu_us_per_packet_capturing"] = cpu_per_packet(first, mid)
+        row["cpu_us_per_packet_not_capturing"] = cpu_per_packet(mid, second)
+        row["capture"] = {"seconds": round(mid["t"] - first["t"], 1), "kernel_drops": capture_drops,
+                          **transit_figures(pcap, second["pairs"])}
+        pcap.unlink(missing_ok=True)
+    return row
 
 
 def summarise(n: int, idle: dict[str, Any], first: dict[str, Any], second: dict[str, Any], ok: int, failed: int,
@@ -257,6 +440,7 @@ def summarise(n: int, idle: dict[str, Any], first: dict[str, Any], second: dict[
         "jitter_phone_p99_ms": round(float(np.percentile(jit_b, 99)) if jit_b else 0.0, 2),
         "added_jitter_ms": round((float(np.mean(jit_b)) - float(np.mean(jit_a))) if jit_a and jit_b else 0.0, 2),
         "loop_lag_ms": [round(x, 1) for x in second["lag_ms"]],
+        "gc_count_total_max_ms": second.get("gc"), "gc_objects": second.get("gc_objects"),
         "kernel_drops_server": int(second["drops"]),
         "rss_per_call_kib": round((second["rss_kb"] - idle["rss_kb"]) / max(1, n), 1),
         "sipp_ok": ok, "sipp_failed": failed, "cdrs": end.get("records", -1),
@@ -307,6 +491,10 @@ def main() -> None:
     parser.add_argument("--rtp-low", type=int, default=20000, help=argparse.SUPPRESS)
     parser.add_argument("--calls", default="50,100,200,400", help="concurrent call levels ('' = skip)")
     parser.add_argument("--seconds", type=float, default=60.0, help="steady window per level (max 120)")
+    parser.add_argument("--capture-seconds", type=float, default=10.0,
+                        help="capture RTP in and out of the server on loopback for this long at the start of each "
+                             "steady window to measure its transit time and added jitter (0 = off; at most half the "
+                             "window)")
     parser.add_argument("--cps", type=float, default=50.0, help="set-up rate (0 = skip)")
     parser.add_argument("--cps-seconds", type=float, default=60.0, help="set-up rate run length (max 120)")
     parser.add_argument("--nice", type=int, default=0,
