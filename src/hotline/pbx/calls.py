@@ -102,6 +102,7 @@ class Leg:
     pending_reinvite: bool = False
     transfer_of: Leg | None = None  # a transfer target's leg: the leg it will replace
     refer_dialog_leg: Leg | None = None
+    sdp_refused: bool = False  # its 2xx carried an SDP answer we could not use (BYE sent)
 
 
 @dataclass(eq=False)
@@ -799,6 +800,53 @@ class CallManager:
         else:
             call.transfers += 1
 
+    def _added_target_answered(self, leg: Leg, response: Response, forks: list[Leg]) -> Bridge | None:
+        """A 2xx from one of ``forks`` (the targets of a transfer, or of a three-way call).
+
+        ACKs it; if the call is still on and this is the first fork to answer, cancels
+        and closes the other forks, applies the answer's SDP to the leg's media and
+        returns the bridge the leg should join.  Returns ``None`` when the leg must not
+        join: a malformed dialog (ignored), the call over or another fork first (BYE),
+        or an unusable SDP answer (BYE, and ``leg.sdp_refused`` is set so a transfer
+        can tell the transferor 488).
+        """
+        call, channel = leg.call, leg.channel
+        try:
+            dialog = Dialog.from_uac(leg.invite, response, local_contact=self._contact(channel))
+        except SipError:
+            return None
+        ack = dialog.create_ack(leg.invite.cseq().number, via=channel.endpoint.via())
+        channel.ack(ack, leg.addr)
+        bridge = call.bridge
+        if call.ended or leg not in forks or bridge is None or bridge.state == "ended":
+            channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
+            self._close_rtp(leg.rtp)
+            if leg in forks:
+                forks.remove(leg)
+            return None
+        forks.remove(leg)
+        for other in list(forks):
+            if other.key is not None:
+                other.channel.cancel(other.key)
+                self.by_invite_key.pop(other.key, None)
+                other.key = None
+            self._close_rtp(other.rtp)
+        forks.clear()
+        try:
+            neg = leg.sdp.process_answer(parse_sdp(response.body))
+            leg.rtp.set_codec(codec_from_negotiated(neg))
+            if not neg.remote_hold:
+                leg.rtp.remote = (neg.remote_address, neg.remote_port)
+                leg.rtp.remote_rtcp = (neg.remote_rtcp_address, neg.remote_rtcp_port)
+        except (MediaError, ValueError):
+            channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
+            self._close_rtp(leg.rtp)
+            leg.sdp_refused = True
+            return None
+        leg.dialog = dialog
+        leg.ack = ack
+        return bridge
+
     def _transfer_response(self, leg: Leg, response: Response | None) -> None:
         call = leg.call
         old = leg.transfer_of
@@ -824,40 +872,11 @@ class CallManager:
             if leg.ack is not None:
                 channel.ack(leg.ack, leg.addr)
             return
-        try:
-            dialog = Dialog.from_uac(leg.invite, response, local_contact=self._contact(channel))
-        except SipError:
+        bridge = self._added_target_answered(leg, response, call.transfer_forks)
+        if bridge is None:
+            if leg.sdp_refused:
+                self._notify(old, "SIP/2.0 488 Not Acceptable Here", final=True)
             return
-        ack = dialog.create_ack(leg.invite.cseq().number, via=channel.endpoint.via())
-        channel.ack(ack, leg.addr)
-        bridge = call.bridge
-        if call.ended or leg not in call.transfer_forks or bridge is None or bridge.state == "ended":
-            channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
-            self._close_rtp(leg.rtp)
-            if leg in call.transfer_forks:
-                call.transfer_forks.remove(leg)
-            return
-        call.transfer_forks.remove(leg)
-        for other in list(call.transfer_forks):
-            if other.key is not None:
-                other.channel.cancel(other.key)
-                self.by_invite_key.pop(other.key, None)
-                other.key = None
-            self._close_rtp(other.rtp)
-        call.transfer_forks.clear()
-        try:
-            neg = leg.sdp.process_answer(parse_sdp(response.body))
-            leg.rtp.set_codec(codec_from_negotiated(neg))
-            if not neg.remote_hold:
-                leg.rtp.remote = (neg.remote_address, neg.remote_port)
-                leg.rtp.remote_rtcp = (neg.remote_rtcp_address, neg.remote_rtcp_port)
-        except (MediaError, ValueError):
-            channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
-            self._close_rtp(leg.rtp)
-            self._notify(old, "SIP/2.0 488 Not Acceptable Here", final=True)
-            return
-        leg.dialog = dialog
-        leg.ack = ack
         # swap the transferor's media leg for the target's: the transferee keeps its RTP socket
         self.server.engine.replace_party(bridge, old.rtp, leg.rtp)
         for party in (call.a, call.b):
@@ -874,7 +893,8 @@ class CallManager:
         self.legs.pop((old.invite.call_id(), old.local_tag), None)
         if old.key is not None:
             self.by_invite_key.pop(old.key, None)
-        self.legs[(dialog.call_id, dialog.local_tag)] = leg
+        assert leg.dialog is not None
+        self.legs[(leg.dialog.call_id, leg.dialog.local_tag)] = leg
         self._notify(old, "SIP/2.0 200 OK", final=True)
         self._send_bye(old)
         previous = call.agent_extension
@@ -952,42 +972,13 @@ class CallManager:
             if leg.ack is not None:
                 channel.ack(leg.ack, leg.addr)
             return
-        try:
-            dialog = Dialog.from_uac(leg.invite, response, local_contact=self._contact(channel))
-        except SipError:
+        bridge = self._added_target_answered(leg, response, call.party_forks)
+        if bridge is None:
             return
-        ack = dialog.create_ack(leg.invite.cseq().number, via=channel.endpoint.via())
-        channel.ack(ack, leg.addr)
-        bridge = call.bridge
-        if call.ended or leg not in call.party_forks or bridge is None or bridge.state == "ended":
-            channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
-            self._close_rtp(leg.rtp)
-            if leg in call.party_forks:
-                call.party_forks.remove(leg)
-            return
-        call.party_forks.remove(leg)
-        for other in list(call.party_forks):
-            if other.key is not None:
-                other.channel.cancel(other.key)
-                self.by_invite_key.pop(other.key, None)
-                other.key = None
-            self._close_rtp(other.rtp)
-        call.party_forks.clear()
-        try:
-            neg = leg.sdp.process_answer(parse_sdp(response.body))
-            leg.rtp.set_codec(codec_from_negotiated(neg))
-            if not neg.remote_hold:
-                leg.rtp.remote = (neg.remote_address, neg.remote_port)
-                leg.rtp.remote_rtcp = (neg.remote_rtcp_address, neg.remote_rtcp_port)
-        except (MediaError, ValueError):
-            channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
-            self._close_rtp(leg.rtp)
-            return
-        leg.dialog = dialog
-        leg.ack = ack
         self.server.engine.add_party(bridge, leg.rtp)
         call.parties.append(leg)
-        self.legs[(dialog.call_id, dialog.local_tag)] = leg
+        assert leg.dialog is not None
+        self.legs[(leg.dialog.call_id, leg.dialog.local_tag)] = leg
         self.event(call, "answered", leg.extension)
 
     def _drop_party(self, call: Call, leg: Leg) -> None:
