@@ -104,6 +104,12 @@ def pages(s: dict[str, Any]) -> dict[str | None, list[tuple[str, str]]]:
             ("department: replied", "/dept/?tab=replied"),
             *street_ticket[:1],
         ],
+        "water_handler": [
+            ("my work", "/work/"),
+            ("my work: to handle", "/work/?list=to_handle"),
+            ("my work: urged", "/work/?list=urged"),
+            ("my work: assisting", "/work/?list=assisting"),
+        ],
         "water_manager": [
             ("my work", "/work/"),
             ("department workbench", "/dept/"),

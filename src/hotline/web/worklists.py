@@ -106,6 +106,9 @@ class Worklist:
     #: Set when the list is exactly "status in these & the user's lead scope": such
     #: lists are counted together, one GROUP BY status query (``counts``).
     statuses: frozenset[str] | None = None
+    #: The states its rows are in, for lists in a department's lead scope that span
+    #: several: their first rows are read state by state (``row_statuses``).
+    row_states: frozenset[str] = frozenset()
     #: Every ticket of the list is red (overdue): counted without the colour filters,
     #: from the partial index alone (the filters would read each ticket's row).
     all_red: bool = False
@@ -130,8 +133,10 @@ WORKLISTS: list[Worklist] = [
     _by_status("return_requests", _("退回申请待审核"), "accept_return", {S.RETURN_REQUESTED}, coloured=True),
     Worklist("extensions", _("延期申请待审批"), "approve_extension", lambda u, now: _pending_extension(), "deadline", coloured=True),
     _by_status("to_sign", _("待签收"), "sign_for", {S.DISPATCHED}, "sign_deadline", coloured=True),
-    Worklist("to_handle", _("待办理"), "reply", lambda u, now: Q(status__in=[S.SIGNED, S.HANDLING]) & _lead(u) & _mine_first(u), "deadline", coloured=True),
-    Worklist("urged", _("被催办"), "reply", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT), urge_count__gt=0) & _lead(u), "deadline", coloured=True),
+    Worklist("to_handle", _("待办理"), "reply", lambda u, now: Q(status__in=[S.SIGNED, S.HANDLING]) & _lead(u) & _mine_first(u), "deadline", coloured=True,
+             row_states=frozenset({S.SIGNED, S.HANDLING})),
+    Worklist("urged", _("被催办"), "reply", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT), urge_count__gt=0) & _lead(u), "deadline", coloured=True,
+             row_states=frozenset(lifecycle.OPEN_AT_DEPARTMENT)),
     Worklist("supervised_dept", _("督办件"), "answer_supervision", lambda u, now: _open_supervision() & _lead(u), "deadline", coloured=True),
     Worklist("assisting", _("协办件"), "assist_opinion", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT)) & _assisting(u), "deadline", coloured=True),
     # Oldest first by registration: the (status, created_at) index gives the first 50
@@ -143,6 +148,15 @@ WORKLISTS: list[Worklist] = [
     Worklist("urgeable", _("在办超期件"), "urge", _overdue, "deadline", coloured=True, all_red=True),
 ]
 BY_KEY = {w.key: w for w in WORKLISTS}
+
+
+def row_statuses(user: User, w: Worklist) -> frozenset[str]:
+    """The states to read ``w``'s first rows by, one query each, for a department user
+    (whose lists are in a lead scope served by the (lead_department, status) index);
+    empty for the center, whose lists the status indexes serve in order."""
+    if not _lead(user):
+        return frozenset()
+    return w.row_states or w.statuses or frozenset()
 
 
 def lists_for(user: User) -> list[Worklist]:
