@@ -84,6 +84,10 @@ _default_sqlite = f"sqlite:///{DATA_DIR / 'hotline.sqlite3'}"
 DATABASE_URL = envstr("DATABASE_URL", _default_sqlite) or _default_sqlite
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("HOTLINE_DB_CONN_MAX_AGE", 60, minimum=0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend with write transactions queued (threads, then processes) before
+    # BEGIN IMMEDIATE instead of left to SQLite's busy-sleep (hotline/lib/sqlite3/base.py).
+    if envbool("HOTLINE_SQLITE_WRITER_QUEUE", True):
+        DATABASES["default"]["ENGINE"] = "hotline.lib.sqlite3"
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASES["default"]["NAME"] == ":memory:" else 60
     DATABASES["default"]["OPTIONS"] = {
         # Writers take the lock when the transaction starts: no "database is locked"

@@ -1,0 +1,133 @@
+"""Django's SQLite backend with writers queued instead of left to SQLite's busy-sleep.
+
+SQLite lets one connection write at a time. A second writer's ``BEGIN IMMEDIATE`` gets
+SQLITE_BUSY and SQLite's busy handler retries after sleeping 1, 2, 5, 10, 15, 20, 25 …
+ms: under load the write lock sits idle while the waiters sleep (registration with
+several threads or web processes, docs/benchmarks.md). Here a write transaction first
+takes
+
+- a lock shared by this process's threads (woken the moment the previous writer in the
+  process commits), then
+- an advisory ``flock`` on ``<database>-writer.lock`` shared with the other processes,
+  tried every 0.1–1 ms,
+
+and only then sends ``BEGIN IMMEDIATE``; both are released after COMMIT or ROLLBACK.
+The queue is only a faster way to wait: SQLite's own locking still decides, and after
+the connection's ``timeout`` (20 s) a writer stops queueing and goes on to BEGIN as it
+would without it, so nothing can wait longer than before, and programs that do not
+use this backend (the sqlite3 shell, backups) are unaffected.
+
+``ENGINE = "hotline.lib.sqlite3"`` (settings.py); ``vendor`` stays ``sqlite``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+_process_locks: dict[str, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+#: Cross-process polling interval: starts here, doubles up to ``_POLL_MAX``.
+_POLL_MIN, _POLL_MAX = 0.0001, 0.001
+
+
+def _process_lock(path: str) -> threading.Lock:
+    with _registry_lock:
+        return _process_locks.setdefault(path, threading.Lock())
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._writer_fd: int | None = None
+        self._writer_held: tuple[threading.Lock | None, bool] | None = None
+
+    def _writer_path(self) -> str | None:
+        name = str(self.settings_dict["NAME"])
+        if self.is_in_memory_db() or name.startswith("file:"):
+            return None
+        return os.path.abspath(name) + "-writer.lock"
+
+    def _queue_timeout(self) -> float:
+        return float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+
+    def _writer_acquire(self) -> None:
+        if self._writer_held is not None:
+            return
+        path = self._writer_path()
+        if path is None:
+            return
+        deadline = time.monotonic() + self._queue_timeout()
+        plock: threading.Lock | None = _process_lock(path)
+        if not plock.acquire(timeout=self._queue_timeout()):  # type: ignore[union-attr]
+            plock = None  # waited as long as SQLite would have: go on without the queue
+        flocked = False
+        try:
+            if self._writer_fd is None:
+                self._writer_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            pause = _POLL_MIN
+            while True:
+                try:
+                    fcntl.flock(self._writer_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    flocked = True
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        break
+                    time.sleep(pause)
+                    pause = min(pause * 2, _POLL_MAX)
+        except OSError:
+            pass  # an unwritable folder: SQLite's own waiting only
+        self._writer_held = (plock, flocked)
+
+    def _writer_release(self) -> None:
+        held, self._writer_held = self._writer_held, None
+        if held is None:
+            return
+        plock, flocked = held
+        if flocked and self._writer_fd is not None:
+            try:
+                fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
+            except OSError:
+                pass
+        if plock is not None:
+            plock.release()
+
+    def _start_transaction_under_autocommit(self) -> None:
+        self._writer_acquire()
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self._writer_release()
+            raise
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()
+        finally:
+            if self.connection is None or not self.connection.in_transaction:
+                self._writer_release()  # a failed COMMIT keeps the queue until its ROLLBACK
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()
+        finally:
+            self._writer_release()
+
+    def _close(self) -> None:
+        try:
+            super()._close()
+        finally:
+            self._writer_release()
+            if self._writer_fd is not None:
+                try:
+                    os.close(self._writer_fd)
+                except OSError:
+                    pass
+                self._writer_fd = None
