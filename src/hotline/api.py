@@ -60,9 +60,11 @@ from hotline.cases.api import router as cases_router  # noqa: E402
 from hotline.directory.api import router as directory_router  # noqa: E402
 from hotline.knowledge.api import router as knowledge_router  # noqa: E402
 
+# Tickets first: Django tries URL patterns in order, and registration (POST
+# /api/tickets) is the hot path; the routers' prefixes do not overlap.
+api.add_router("/tickets", cases_router)
 api.add_router("/", accounts_router)
 api.add_router("/directory", directory_router)
-api.add_router("/tickets", cases_router)
 api.add_router("/audit", audit_router)
 api.add_router("/knowledge", knowledge_router)
 from hotline.telephony.api import router as telephony_router  # noqa: E402

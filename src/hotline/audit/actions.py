@@ -15,8 +15,13 @@ from hotline.audit.context import current_ip
 from hotline.audit.models import AuditEntry
 
 
+_SCALARS = frozenset({str, int, bool, float})
+
+
 def _plain(value: Any) -> Any:
     """A JSON-safe version of a field value."""
+    if value is None or type(value) in _SCALARS:
+        return value
     if isinstance(value, models.Model):
         return {"id": value.pk, "repr": str(value)}
     if isinstance(value, (datetime, date)):

@@ -300,13 +300,17 @@ def do_create_ticket(actor: User, data: Mapping[str, Any], *, register: bool = T
         ticket = Ticket(
             query_code=new_query_code(), registered_by=actor, created_at=when, registered_at=when if register else None, **fields
         )
+        # The audit row is built before the write lock: every tracked field is final.
+        lifecycle.initial_state(ticket, register=register)
+        created = audit.entry(actor, "ticket.create", None, object_type=Ticket._meta.label_lower,
+                              changes=audit.diff({}, audit.snapshot(ticket, TRACKED)), at=when)
         try:
             with transaction.atomic():
                 ticket.citizen, trail = _citizen_for(actor, fields["contact_phone"], fields.get("citizen_name", ""), id_number, when)
                 ticket.number = next_ticket_number(when)
                 lifecycle.create(ticket, actor, now=when, register=register)
-                trail.append(audit.entry(actor, "ticket.create", ticket, changes=audit.diff({}, audit.snapshot(ticket, TRACKED)), at=when))
-                audit.record_all(trail)
+                created.object_id, created.object_repr = str(ticket.pk), str(ticket)
+                audit.record_all([*trail, created])
             return ticket
         except IntegrityError:
             # A query-code collision (about 1 in 10^11), or a dictionary entry deleted

@@ -175,6 +175,20 @@ def apply(
     return append_event(ticket, actor, kind or transition.name, now=now, from_status=old, to_status=new, comment=comment, data=data)
 
 
+def initial_state(ticket: Ticket, *, register: bool) -> list[tuple[str, str, Status]]:
+    """Give a new ticket the status and version ``create`` will insert it with (the
+    caller may need them before, e.g. for its audit row); returns the timeline steps."""
+    steps: list[tuple[str, str, Status]] = [("create", "", Status.DRAFT)]
+    ticket.status, ticket.version = Status.DRAFT, 0
+    if register:
+        transition = TRANSITIONS["register"]
+        target = transition.target(ticket) if callable(transition.target) else transition.target
+        assert isinstance(target, Status)
+        steps.append((transition.name, Status.DRAFT, target))
+        ticket.status, ticket.version = target, 1
+    return steps
+
+
 def create(ticket: Ticket, actor: User | None, *, now: dt.datetime, register: bool) -> list[TicketEvent]:
     """Insert a new ticket with its ``create`` event and, when ``register``, already
     moved to the ``register`` transition's target with that event too: one ``INSERT``
@@ -183,13 +197,7 @@ def create(ticket: Ticket, actor: User | None, *, now: dt.datetime, register: bo
 
     Call inside ``transaction.atomic()``; the caller checked the actor's role.
     """
-    steps = [("create", "", Status.DRAFT)]
-    ticket.status, ticket.version = Status.DRAFT, 0
-    if register:
-        transition = TRANSITIONS["register"]
-        target = transition.target(ticket) if callable(transition.target) else transition.target
-        steps.append((transition.name, Status.DRAFT, target))
-        ticket.status, ticket.version = target, 1
+    steps = initial_state(ticket, register=register)
     # Plain INSERT … RETURNING statements (``lib.rows``: the values Django's save would
     # write, post_save sent as save would: live updates listen to the events).
     rows.insert([ticket])
