@@ -99,3 +99,23 @@ def test_insert_refuses_saved_or_mixed_instances(people: People) -> None:
         rows.insert([c])
     with pytest.raises(ValueError):
         rows.insert([Citizen(phone="13800000005"), Source(code="x", name="x")])
+
+
+def test_first_by_reads_what_the_orm_reads(people: People) -> None:
+    until = timezone.make_aware(dt.datetime(2027, 1, 2, 3, 4, 5))
+    Citizen.objects.create(phone="13800000009", name="后来", tags=["x"])
+    older = Citizen.objects.create(phone="13800000010", name="甲", tags=["VIP", "老年人"], other_phones=["010-1234567"],
+                                   blacklisted=True, blacklist_until=until, blacklist_reason="辱骂")
+    Citizen.objects.create(phone="13800000010", name="乙")  # a duplicate from before: the oldest wins, as with the ORM
+    for phone in ("13800000010", "13800000009", "13800000099"):
+        ours = rows.first_by(Citizen, "phone", phone)
+        theirs = Citizen.objects.filter(phone=phone).order_by("pk").first()
+        if theirs is None:
+            assert ours is None
+            continue
+        assert ours is not None and ours.pk == theirs.pk
+        assert {f.attname: getattr(ours, f.attname) for f in Citizen._meta.concrete_fields} == \
+            {f.attname: getattr(theirs, f.attname) for f in Citizen._meta.concrete_fields}
+    found = rows.first_by(Citizen, "phone", "13800000010")
+    assert found.pk == older.pk and found.blacklist_until == until and found.tags == ["VIP", "老年人"]
+    assert not found._state.adding

@@ -212,8 +212,7 @@ CITIZEN_PHONE_LOCK = 12345
 
 
 def _citizen_lookup(phone: str) -> Citizen | None:
-    found = list(Citizen.objects.filter(phone=phone).order_by("pk")[:1])
-    return found[0] if found else None
+    return rows.first_by(Citizen, "phone", phone)  # type: ignore[no-any-return]
 
 
 def _citizen_for(actor: User | None, phone: str, name: str, id_number: str, when: dt.datetime) -> tuple[Citizen, list[Any]]:

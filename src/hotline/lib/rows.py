@@ -109,6 +109,42 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", signal: bool
             post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
 
 
+_PROBE = "\x00hotline-probe\x00"
+_selects: dict[tuple[type[models.Model], str, str, str], tuple[str, list[Any], int, Any, list[str]]] = {}
+
+
+def first_by(model: type[models.Model], field: str, value: Any, *, using: str = "default") -> Any:
+    """``model.objects.filter(<field>=value).order_by("pk").first()`` with the statement
+    compiled once per model, field and database (the ORM compiles it on every call: an
+    eighth of a registration's CPU for the citizen look-up). Values are converted by
+    the same converters the ORM applies; the row becomes an instance by ``from_db``."""
+    connection = connections[using]
+    key = (model, field, using, connection.vendor)
+    plan = _selects.get(key)
+    if plan is None:
+        qs = model._default_manager.using(using).filter(**{field: _PROBE}).order_by("pk")[:1]
+        compiler = qs.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        columns = [col for col, _, _ in compiler.select]
+        converters = compiler.get_converters(columns)
+        names = [col.target.attname for col in columns]
+        plan = _selects[key] = (sql, list(params), list(params).index(_PROBE), converters, names)
+    sql, params, at, converters, names = plan
+    params = list(params)
+    params[at] = value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if converters:
+        row = list(row)
+        for pos, (convs, expression) in converters.items():
+            for convert in convs:
+                row[pos] = convert(row[pos], expression, connection)
+    return model.from_db(using, names, row)
+
+
 def sql_params(model: type[models.Model], obj: models.Model, *, using: str = "default") -> tuple[str, list[Any]]:
     """The statement and parameters ``insert([obj])`` would run (for tests and tools)."""
     sql, spec = _plan(model, using, 1)
