@@ -56,10 +56,15 @@ def _mine_first(user: User) -> Q:
     return Q()
 
 
-def _assisting(user: User) -> Q:
+def _assisting_open(user: User) -> Q:
+    """Open tickets the user's department (or one below it) assists. The state is
+    checked inside the assists' subquery: SQLite then starts from the department's
+    assists (~1,300 for a city bureau) instead of every open ticket of the city
+    (16,000 through the status index)."""
     if not user.department_id or not user.department:
         return Q(pk__in=[])
-    return Q(pk__in=TicketAssist.objects.filter(department_id__in=_subtree_ids(user)).values("ticket_id"))
+    assists = TicketAssist.objects.filter(department_id__in=_subtree_ids(user), ticket__status__in=sorted(lifecycle.OPEN_AT_DEPARTMENT))
+    return Q(pk__in=assists.values("ticket_id"))
 
 
 # Few rows, each table indexed on them: "ticket id in (...)" beats a correlated
@@ -138,7 +143,7 @@ WORKLISTS: list[Worklist] = [
     Worklist("urged", _("被催办"), "reply", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT), urge_count__gt=0) & _lead(u), "deadline", coloured=True,
              row_states=frozenset(lifecycle.OPEN_AT_DEPARTMENT)),
     Worklist("supervised_dept", _("督办件"), "answer_supervision", lambda u, now: _open_supervision() & _lead(u), "deadline", coloured=True),
-    Worklist("assisting", _("协办件"), "assist_opinion", lambda u, now: Q(status__in=list(lifecycle.OPEN_AT_DEPARTMENT)) & _assisting(u), "deadline", coloured=True),
+    Worklist("assisting", _("协办件"), "assist_opinion", lambda u, now: _assisting_open(u), "deadline", coloured=True),
     # Oldest first by registration: the (status, created_at) index gives the first 50
     # in order; "replied_at" would sort every replied ticket (12,500 of 200,000) per page.
     _by_status("to_review", _("待审核"), "approve_reply", {S.REPLIED}),
