@@ -157,6 +157,22 @@ def running_literal() -> RawSQL:
     return RawSQL(f'"cases_ticket"."status" IN ({states})', [], output_field=BooleanField())
 
 
+def colour_filter(colour: str, now: dt.datetime) -> Q:
+    """``colour_q`` for a ticket search, with the running statuses only as the literal
+    (``running_literal``), not also as a bound ``status IN``: the same condition written
+    twice made PostgreSQL square its selectivity (yellow + district estimated 1,214
+    running tickets of the district for 16,045) and pick a plan that read 9,800 pages."""
+    if colour == "red":
+        when = Q(deadline__lt=now)
+    elif colour == "yellow":
+        when = Q(warn_at__lte=now, deadline__gte=now)
+    elif colour == "green":
+        when = Q(warn_at__gt=now)
+    else:
+        raise ValueError(colour)
+    return Q(running_literal()) & Q(deadline__isnull=False) & when
+
+
 def colour_of(ticket: Ticket, now: dt.datetime) -> str | None:
     if ticket.status not in RUNNING_STATES or ticket.deadline is None or ticket.warn_at is None:
         return None

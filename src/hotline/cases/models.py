@@ -77,8 +77,9 @@ class Ticket(models.Model):
     urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     leader_instruction = models.TextField(_("领导批示"), blank=True)
 
+    # No single-column index: ``ticket_lead_created`` and ``ticket_lead_status`` start with it.
     lead_department = models.ForeignKey(
-        "directory.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="lead_tickets"
+        "directory.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="lead_tickets", db_index=False
     )
     assisting_departments = models.ManyToManyField(
         "directory.Department", through="TicketAssist", related_name="assist_tickets", blank=True
@@ -123,7 +124,12 @@ class Ticket(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "created_at"]),
-            models.Index(fields=["lead_department", "status"]),
+            # A department's tickets newest first, and by status (counts and deep pages of
+            # department users, ``queries.search``): with the id (and, for the first, the
+            # status and urgency) in the index, PostgreSQL counts and pages from the index
+            # alone instead of reading each ticket (docs/benchmarks.md, 2026-12-01).
+            models.Index(fields=["lead_department", "created_at"], include=["id", "status", "urgency"], name="ticket_lead_created"),
+            models.Index(fields=["lead_department", "status", "created_at"], include=["id"], name="ticket_lead_status"),
             models.Index(fields=["deadline"]),
             models.Index(fields=["source", "created_at"]),
             models.Index(fields=["service_type", "created_at"]),
@@ -141,6 +147,10 @@ class Ticket(models.Model):
             # Colour filters and "by deadline" lists of running tickets.
             models.Index(fields=["deadline"], condition=Q(status__in=RUNNING_LIST), name="ticket_running_deadline"),
             models.Index(fields=["warn_at"], condition=Q(status__in=RUNNING_LIST), name="ticket_running_warn"),
+            # Colour filters with a district, and red/yellow counts by status (SQLite picks
+            # these over the plain status and district indexes, which read every ticket).
+            models.Index(fields=["district", "warn_at", "deadline"], condition=Q(status__in=RUNNING_LIST), name="ticket_running_district"),
+            models.Index(fields=["status", "deadline"], condition=Q(status__in=RUNNING_LIST), name="ticket_running_status"),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import StrIndex
+from django.db.models.lookups import GreaterThan
 
 from hotline.accounts.models import User
 from hotline.cases import access, cache, deadlines
@@ -26,8 +29,11 @@ MAX_PAGE_SIZE = 200
 COUNT_CAP = 10_000
 #: With free text (``q``) counting stops earlier: each match is a substring test of
 #: the row's text, read newest first (no index serves two-character words), so
-#: counting 10,000 matches of a common word reads ~400,000 rows.
-FREE_TEXT_COUNT_CAP = 1_000
+#: counting 1,000 matches of a common word (停水: 2.4 % of tickets) read 42,000 rows,
+#: 190 ms on 1,000,000 tickets in PostgreSQL; 200 reads ~8,000 (docs/benchmarks.md).
+FREE_TEXT_COUNT_CAP = 200
+#: Free-text columns, all matched the same way.
+TEXT_COLUMNS = ("summary", "content", "address")
 
 
 @dataclass
@@ -92,7 +98,7 @@ def apply_filters(qs: QuerySet[Ticket], f: TicketFilter, now: dt.datetime) -> Qu
         qs = qs.filter(number__startswith=f.number.strip())
     if f.q:
         for word in f.q.split()[:5]:
-            qs = qs.filter(Q(summary__icontains=word) | Q(content__icontains=word) | Q(address__icontains=word))
+            qs = qs.filter(word_q(word))
     if f.created_from and f.created_to and f.created_from > f.created_to:
         raise InvalidInput("created_from", "before_created_to", "created_from must be before created_to")
     if f.created_from:
@@ -128,7 +134,7 @@ def apply_filters(qs: QuerySet[Ticket], f: TicketFilter, now: dt.datetime) -> Qu
     if f.colour:
         if f.colour not in deadlines.COLOURS:
             raise InvalidInput("colour", "choice", f"colour must be one of {list(deadlines.COLOURS)}")
-        qs = qs.filter(deadlines.colour_q(f.colour, now) & Q(deadlines.running_literal()))
+        qs = qs.filter(deadlines.colour_filter(f.colour, now))
     if f.urgency:
         if f.urgency not in Urgency.values:
             raise InvalidInput("urgency", "choice", f"urgency must be one of {Urgency.values}")
@@ -136,6 +142,23 @@ def apply_filters(qs: QuerySet[Ticket], f: TicketFilter, now: dt.datetime) -> Qu
     if f.phone:
         qs = qs.filter(contact_phone=f.phone.strip())
     return qs
+
+
+def word_q(word: str) -> Q:
+    """One free-text word: a substring of the summary, the content or the address.
+
+    Words with letter case (KONE) are matched case-insensitively (``UPPER(col) LIKE``,
+    which PostgreSQL's trigram indexes serve from three characters on). A word without
+    letter case (停水, 噪音, 12) needs no folding: ``STRPOS``/``INSTR`` finds the same
+    rows at a quarter of the cost per row (53 ms against 188 ms for 1,001 matches of
+    停水 on PostgreSQL), which is what one- and two-character words — no trigram, so
+    read row by row — spend their time on. Three characters and more keep the
+    trigram-indexed form on PostgreSQL."""
+    cased = word.upper() != word.lower()
+    if cased or (len(word) >= 3 and connection.vendor == "postgresql"):
+        return Q(summary__icontains=word) | Q(content__icontains=word) | Q(address__icontains=word)
+    found = [Q(GreaterThan(StrIndex(column, Value(word)), 0)) for column in TEXT_COLUMNS]
+    return found[0] | found[1] | found[2]
 
 
 def order(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
@@ -161,22 +184,60 @@ def search(user: User, f: TicketFilter, now: dt.datetime) -> tuple[QuerySet[Tick
     start = (f.page - 1) * f.page_size
     if not capped and start >= count:
         return qs, count, capped, []  # past the last page: nothing to read
-    rows = qs
     if parts is not None and start + f.page_size <= COUNT_CAP:
-        # A department user's page: the first start + page_size ids of each half of the
-        # scope (each on its own index), then the page among those candidates. The one
-        # query with ``lead IN (…) OR id IN (assists)`` makes PostgreSQL walk the whole
-        # date index, filtering (1.5 s on 1,000,000 tickets).
-        ordered = order(filtered, f.sort)
-        candidates = [pk for part in parts for pk in ordered.filter(part).values_list("pk", flat=True)[: start + f.page_size]]
-        rows = order(Ticket.objects.filter(pk__in=candidates), f.sort)
-    # The page's ids first, on the ticket table alone, then its rows with their relations:
-    # with the six joins in the same query a planner with statistics (SQLite after
-    # ANALYZE) may start from a dictionary table and sort every ticket.
-    ids = list(rows.values_list("pk", flat=True)[start : start + f.page_size])
+        # A department user's page: the first start + page_size tickets of each half of
+        # the scope (each on its own index), merged in the database (UNION ALL, ordered,
+        # then the page). The one query with ``lead IN (…) OR id IN (assists)`` makes
+        # PostgreSQL walk the whole date index, filtering (1.5 s on 1,000,000 tickets);
+        # merging the candidates' ids in Python cost 50–100 ms of CPU on deep pages.
+        ids = department_page_ids(filtered, parts, f.sort, start, f.page_size)
+    else:
+        # The page's ids first, on the ticket table alone, then its rows with their
+        # relations: with the six joins in the same query a planner with statistics
+        # (SQLite after ANALYZE) may start from a dictionary table and sort every ticket.
+        ids = list(qs.values_list("pk", flat=True)[start : start + f.page_size])
     by_id = Ticket.objects.filter(pk__in=ids).select_related("source", "service_type", "category", "district", "lead_department", "handler").in_bulk()
     page = [by_id[pk] for pk in ids if pk in by_id]
     return qs, min(count, cap), capped, page
+
+
+def department_page_ids(filtered: QuerySet[Ticket], parts: list[Q], sort: str, start: int, size: int) -> list[int]:
+    """Ids of rows ``start`` … ``start + size`` of the union of the (disjoint) scope
+    halves ``parts``, in the order ``sort``: each half's first ``start + size`` rows
+    on its own index, then one ordered UNION ALL."""
+    key = sort.lstrip("-")
+    direction = "-" if sort.startswith("-") else ""
+    pieces = [piece for part in parts for piece in _per_lead_department(part)]
+    halves = [order(filtered.filter(piece), sort).values_list("pk", key)[: start + size] for piece in pieces]
+    if len(halves) == 1:
+        return [pk for pk, _ in halves[0][start:]]
+    if not connection.features.supports_slicing_ordering_in_compound:
+        # SQLite: no LIMIT inside a UNION's parts; the candidates' page in a second query.
+        candidates = [pk for half in halves for pk, _ in half]
+        return list(order(Ticket.objects.filter(pk__in=candidates), sort).values_list("pk", flat=True)[start : start + size])
+    merged = halves[0].union(*halves[1:], all=True).order_by(f"{direction}{key}", f"{direction}pk")
+    return [pk for pk, _ in merged[start : start + size]]
+
+
+#: A scope with more lead departments than this is paged as one piece.
+SPLIT_LEAD_MAX = 30
+
+
+def _per_lead_department(part: Q) -> list[Q]:
+    """The lead half of a scope (``lead_department_id IN (…)``) as one piece per
+    department (each still inside ``part``): PostgreSQL reads one department's tickets
+    newest first from ``ticket_lead_created`` and stops at the page, where for the
+    ``IN`` list it walked the whole date index (two-word free text for 东华街道: 102 ms
+    → see docs/benchmarks.md). Any other part is returned as it is."""
+    if part.negated or part.connector != Q.AND or len(part.children) != 1:
+        return [part]
+    child = part.children[0]
+    if not (isinstance(child, tuple) and child[0] == "lead_department_id__in"):
+        return [part]
+    ids = list(child[1])
+    if not 1 < len(ids) <= SPLIT_LEAD_MAX:
+        return [part]
+    return [part & Q(lead_department_id=pk) for pk in ids]
 
 
 def capped_count(user: User, filtered: QuerySet[Ticket], parts: list[Q] | None = None, *, cap: int | None = None) -> int:
