@@ -251,9 +251,13 @@ def _rows(tickets: list[Ticket], now: dt.datetime) -> list[dict[str, Any]]:
     for t in tickets:
         left = deadlines.workdays_left(t, now, cal) if t.status in deadlines.RUNNING_STATES else None
         colour = deadlines.colour_of(t, now)
+        waiting_sign = t.status == Status.DISPATCHED and t.sign_deadline is not None
         rows.append({"t": t, "colour": colour, "left": left, "url": f"{link}{t.pk}/", "status": status_of.get(t.status, t.status),
                      "deadline": timezone.localtime(t.deadline).strftime("%m-%d %H:%M") if t.deadline else "",
-                     "overdue": -left if left is not None and left < 0 else None})
+                     "overdue": -left if left is not None and left < 0 else None,
+                     # waiting to be signed for: the 1-working-day sign-for limit matters first
+                     "sign": timezone.localtime(t.sign_deadline).strftime("%m-%d %H:%M") if waiting_sign else "",
+                     "sign_late": waiting_sign and t.sign_deadline < now})
     return rows
 
 
