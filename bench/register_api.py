@@ -192,6 +192,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="python client: generator processes (default 1)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (HOTLINE_WEB_WORKERS, default 1)")
+    parser.add_argument("--threads", type=int, default=0, help="threads per web process (HOTLINE_WEB_THREADS; default: the setting's)")
     parser.add_argument("--warmup", type=int, default=100, help="registrations before measuring (default 100)")
     parser.add_argument("--time-limit", type=float, default=120, help="stop measuring after this many seconds (default 120)")
     parser.add_argument("--ceiling", action="store_true", help="first measure the generator against a trivial ASGI app")
@@ -201,8 +202,8 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.count <= 1_000_000 or not 1 <= args.concurrency <= 256 or args.warmup < 0 or not 1 <= args.processes <= 16:
         parser.error("count 1..1000000, concurrency 1..256, processes 1..16, warmup >= 0")
-    if not 1 <= args.duration <= 600 or not 1 <= args.workers <= 8:
-        parser.error("duration 1..600 s, workers 1..8")
+    if not 1 <= args.duration <= 600 or not 1 <= args.workers <= 8 or not 0 <= args.threads <= 64:
+        parser.error("duration 1..600 s, workers 1..8, threads 0..64")
     args.duration = min(args.duration, args.time_limit)
 
     data_dir = Path(tempfile.mkdtemp(prefix="hl-bench-register-"))
@@ -211,6 +212,8 @@ def main() -> None:
         if args.database_url:
             C.ensure_postgres_database(args.database_url, fresh=True)
         env = C.environment(data_dir, args.database_url)
+        if args.threads:
+            env["HOTLINE_WEB_THREADS"] = str(args.threads)
         print(f"machine: {C.machine()}")
         print(f"database: {C.describe_database(args.database_url, data_dir)} (fresh, {args.prefill} tickets before)")
         C.hotline(env, "gen-tickets", str(args.prefill), "--no-progress")
@@ -224,7 +227,8 @@ def main() -> None:
             with C.web_server(env, command=trivial) as base:
                 rows.append(row(f"ceiling: {generator} -> trivial ASGI app (2 uvicorn workers)", load(args, base, token, bodies[args.warmup:], "/")))
         with C.web_server(env, workers=args.workers) as base:
-            print(f"server: hotline web (uvicorn, {args.workers} process(es)) at {base}; {generator}, {args.concurrency} connections")
+            threads = env.get("HOTLINE_WEB_THREADS", "default")
+            print(f"server: hotline web (uvicorn, {args.workers} process(es), {threads} threads each) at {base}; {generator}, {args.concurrency} connections")
             if args.warmup:
                 asyncio.run(drive(base, token, bodies[: args.warmup], min(args.concurrency, args.warmup), args.time_limit))
             rows.append(row(f"register: {generator}, {args.workers} worker(s)", load(args, base, token, bodies[args.warmup:])))
