@@ -378,6 +378,9 @@ def run_concurrent(n: int, args: argparse.Namespace, work: Path) -> dict[str, An
         capture, mid, capture_drops = None, None, -1
         pcap = work / f"capture-{n}.pcap"
         capture_seconds = min(args.capture_seconds, args.seconds / 2)
+        if capture_seconds > 0 and not Path(TCPDUMP).exists():
+            print(f"# {TCPDUMP} not found (Debian package tcpdump): no server-side jitter figures", flush=True)
+            capture_seconds = 0
         if capture_seconds > 0:
             capture = start_capture(pcap, n, capture_seconds + 0.3)
         first = server.ask("reset")
