@@ -207,12 +207,14 @@ def department_page_ids(filtered: QuerySet[Ticket], parts: list[Q], sort: str, s
     on its own index, then one ordered UNION ALL."""
     key = sort.lstrip("-")
     direction = "-" if sort.startswith("-") else ""
-    pieces = [piece for part in parts for piece in _per_lead_department(part)]
+    in_sql = connection.features.supports_slicing_ordering_in_compound
+    pieces = [piece for part in parts for piece in (_per_lead_department(part) if in_sql else [part])]
     halves = [order(filtered.filter(piece), sort).values_list("pk", key)[: start + size] for piece in pieces]
     if len(halves) == 1:
         return [pk for pk, _ in halves[0][start:]]
-    if not connection.features.supports_slicing_ordering_in_compound:
-        # SQLite: no LIMIT inside a UNION's parts; the candidates' page in a second query.
+    if not in_sql:
+        # SQLite: no LIMIT inside a UNION's parts; the candidates' page in a second query
+        # (the halves are not split per department there: at most 2 × (start + size) ids).
         candidates = [pk for half in halves for pk, _ in half]
         return list(order(Ticket.objects.filter(pk__in=candidates), sort).values_list("pk", flat=True)[start : start + size])
     merged = halves[0].union(*halves[1:], all=True).order_by(f"{direction}{key}", f"{direction}pk")
