@@ -25,8 +25,8 @@ buffer was full (from /proc/net/udp), split between the server's sockets
 (loss attributable to the server) and the generator's.
 
 Bounded: every run stops after ``--seconds``; ports come from ``--ports``;
-everything listens on 127.0.0.1.  SIPp is not the load generator yet: the
-SIP side is not wired to the media engine.
+everything listens on 127.0.0.1.  This times the media engine alone (no SIP);
+bench/sip_calls.py puts the same relay behind real SIP calls from SIPp.
 """
 
 from __future__ import annotations
