@@ -7,7 +7,10 @@ city's roles (passwords from the generator's demo-users.txt) and times each page
 desk, caller panel, reminder panel, every role's My work and its lists, ticket pages,
 search with filters, department workbench (a street office and a city bureau),
 administration, the audit log viewer, the public portal — one request at a time.
-Prints p50/p95/max and the server's CPU time per page, and overall.
+Prints p50/p95/max and the server's CPU time per page, and overall. The rest of a
+working hotline's data (supervisions, extension requests, 1,000,000 audit entries,
+knowledge articles, call records) is added once by bench/_web_extras.py
+(``--no-extras`` to skip).
 Target (issue 4): every workbench page < 150 ms p95 with 200,000 tickets in SQLite.
 
     .venv/bin/python bench/web_pages.py --tickets 200000 --sqlite-path /tmp/hl-bench-web [--analyze]
@@ -26,6 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as C  # noqa: E402
+from _web_extras import ensure_extras  # noqa: E402
 
 USERS = ("calltaker", "dispatcher", "street_handler")
 
@@ -158,12 +162,16 @@ def main() -> None:
     C.add_page_bench_arguments(parser, sqlite_default=Path("/tmp/hl-bench-web"), repeat_what="page")
     parser.add_argument("--analyze", action="store_true",
                         help="run ANALYZE first (SQLite keeps no statistics by itself; PRAGMA optimize would) and say so")
+    parser.add_argument("--no-extras", action="store_true",
+                        help="do not add supervisions, extension requests, audit entries, articles and call records (bench/_web_extras.py)")
     parser.add_argument("--only", metavar="REGEX", help="time only the pages whose name or role matches (e.g. 'my work|dispatcher')")
     args = parser.parse_args()
 
     import httpx
 
     env, data_dir, count = C.prepare_page_bench(parser, args, pg_data_dir=Path("/tmp/hl-bench-web-pg"))
+    if not args.no_extras:
+        print(ensure_extras(env))
     if args.analyze:
         t0 = time.monotonic()
         C.django_snippet(env, "from django.db import connection\nconnection.cursor().execute('ANALYZE')\nprint('ok')", timeout=1800)
