@@ -139,6 +139,9 @@ class Ticket(models.Model):
             # tickets newest-closed first (bench/list_tickets.py, docs/benchmarks.md).
             models.Index(fields=["district", "status", "created_at"], name="ticket_district_status"),
             models.Index(fields=["status", "closed_at"], name="ticket_status_closed"),
+            # The ticket a call was registered from (telephony.access.linked_tickets: may this
+            # user play the recording?) — without it every ticket page with a call read the table.
+            models.Index(fields=["recording_ref"], name="ticket_recording_ref"),
             # The deadline job's work lists: open tickets not yet urged at a threshold, so a
             # run with nothing new reads a few index pages however many tickets are closed.
             models.Index(fields=["warn_at"], condition=Q(status__in=RUNNING_LIST, urged_yellow_at__isnull=True), name="ticket_yellow_due"),
