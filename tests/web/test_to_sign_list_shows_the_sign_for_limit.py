@@ -31,9 +31,9 @@ def test_the_sign_for_limit_is_shown_and_marked_once_passed(people: Any, tree: A
     client.force_login(people.handler)
     html = client.get("/work/?list=to_sign").content.decode()
     rows = {t.number: html[html.index(t.number):].split("</tr>")[0] for t in (late_t, fresh_t)}
-    assert "签收超时 " + timezone.localtime(late_t.sign_deadline).strftime("%m-%d %H:%M") in rows[late_t.number]
+    assert "签收超时<br>" + timezone.localtime(late_t.sign_deadline).strftime("%m-%d %H:%M") in rows[late_t.number]
     assert 'class="sign-limit late"' in rows[late_t.number]
-    fresh_text = "签收 " + timezone.localtime(fresh_t.sign_deadline).strftime("%m-%d %H:%M")
+    fresh_text = "签收<br>" + timezone.localtime(fresh_t.sign_deadline).strftime("%m-%d %H:%M")
     assert fresh_text in rows[fresh_t.number] and "签收超时" not in rows[fresh_t.number]
 
     actions.do_sign_for(fresh.pk, people.handler)  # signed for: the limit no longer matters
