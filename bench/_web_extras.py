@@ -45,12 +45,9 @@ if Supervision.objects.count() < 2000:
     done["supervisions"] = len(rows)
 
 if not ExtensionRequest.objects.filter(status="pending").exists():
-    pending = set(ExtensionRequest.objects.filter(status="pending").values_list("ticket_id", flat=True))
     cand = list(Ticket.objects.filter(status__in=["signed", "handling"]).exclude(deadline=None).order_by("-id").values_list("id", "deadline", "handler_id")[:20000])
     rows = []
     for tid, deadline, handler in rng.sample(cand, min(1000, len(cand))):
-        if tid in pending:
-            continue
         rows.append(ExtensionRequest(ticket_id=tid, requested_by_id=handler, requested_at=now - dt.timedelta(hours=rng.randint(1, 72)),
                                      reason="需协调多个部门现场勘查,申请延期", requested_date=(deadline + dt.timedelta(days=rng.randint(7, 30))).date(),
                                      old_deadline=deadline))
@@ -104,10 +101,8 @@ if CallRecord.objects.count() < 100_000:
             linked.append(tid)
     with transaction.atomic():
         CallRecord.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-        for start in range(0, len(linked), 500):
-            chunk = linked[start:start + 500]
-            for tid in chunk:
-                Ticket.objects.filter(pk=tid, recording_ref="").update(recording_ref=f"call:bench-{tid}@hotline")
+        for tid in linked:
+            Ticket.objects.filter(pk=tid, recording_ref="").update(recording_ref=f"call:bench-{tid}@hotline")
     done["call records"] = len(rows)
     done["tickets linked to a call"] = len(linked)
 

@@ -83,9 +83,11 @@ def groups_for_tickets(ticket_ids: Iterable[int]) -> dict[int, list[str]]:
 
 
 def publish(ticket_id: int, kind: str, status: str) -> None:
+    """Send on commit through a shared (Redis) layer; ``on_event_saved`` only calls it
+    then — the in-memory layer is served by each listening web process's EventRelay."""
     layer = get_channel_layer()
-    if layer is None or isinstance(layer, InMemoryChannelLayer):
-        return  # the in-memory layer is served by the EventRelay of each listening web process
+    if layer is None:
+        return
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -102,8 +104,8 @@ def publish(ticket_id: int, kind: str, status: str) -> None:
 
 
 def on_event_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
-    if not created:
-        return
+    if not created or isinstance(get_channel_layer(), InMemoryChannelLayer):
+        return  # in memory: the relay reads the event from the table; no commit hook per event
     ticket_id, kind, status = instance.ticket_id, instance.kind, instance.to_status
     transaction.on_commit(lambda: publish(ticket_id, kind, status))
 
