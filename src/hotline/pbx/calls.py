@@ -510,13 +510,7 @@ class CallManager:
                 other.channel.cancel(other.key)
                 self.by_invite_key.pop(other.key, None)
                 other.key = None
-        try:
-            neg = leg.sdp.process_answer(parse_sdp(response.body))
-            leg.rtp.set_codec(codec_from_negotiated(neg))
-            if not neg.remote_hold:
-                leg.rtp.remote = (neg.remote_address, neg.remote_port)
-                leg.rtp.remote_rtcp = (neg.remote_rtcp_address, neg.remote_rtcp_port)
-        except (MediaError, ValueError):
+        if not self._apply_answer(leg, response):
             log.warning("%s: unusable SDP answer from %s", call.id, leg.addr)
             self._send_bye(leg)
             if call.a is not None:
@@ -832,13 +826,7 @@ class CallManager:
                 other.key = None
             self._close_rtp(other.rtp)
         forks.clear()
-        try:
-            neg = leg.sdp.process_answer(parse_sdp(response.body))
-            leg.rtp.set_codec(codec_from_negotiated(neg))
-            if not neg.remote_hold:
-                leg.rtp.remote = (neg.remote_address, neg.remote_port)
-                leg.rtp.remote_rtcp = (neg.remote_rtcp_address, neg.remote_rtcp_port)
-        except (MediaError, ValueError):
+        if not self._apply_answer(leg, response):
             channel.request(dialog.create_bye(via=channel.endpoint.via()), leg.addr)
             self._close_rtp(leg.rtp)
             leg.sdp_refused = True
@@ -846,6 +834,20 @@ class CallManager:
         leg.dialog = dialog
         leg.ack = ack
         return bridge
+
+    @staticmethod
+    def _apply_answer(leg: Leg, response: Response) -> bool:
+        """Take the SDP answer of a 2xx for ``leg``'s offer: codec, and the peer's RTP and
+        RTCP addresses unless it answered on hold. False when the answer is unusable."""
+        try:
+            neg = leg.sdp.process_answer(parse_sdp(response.body))
+            leg.rtp.set_codec(codec_from_negotiated(neg))
+        except (MediaError, ValueError):
+            return False
+        if not neg.remote_hold:
+            leg.rtp.remote = (neg.remote_address, neg.remote_port)
+            leg.rtp.remote_rtcp = (neg.remote_rtcp_address, neg.remote_rtcp_port)
+        return True
 
     def _transfer_response(self, leg: Leg, response: Response | None) -> None:
         call = leg.call
