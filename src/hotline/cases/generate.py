@@ -47,7 +47,7 @@ from hotline.cases.actions import QUERY_CODE_ALPHABET, QUERY_CODE_LENGTH
 from hotline.cases.models import Status, Ticket
 from hotline.cases.workdays import current_calendar
 from hotline.directory import parameters
-from hotline.directory.models import Category, Department, District, ServiceType, Source
+from hotline.directory.models import Category, Citizen, Department, District, ServiceType, Source
 
 S = Status
 UTC = dt.timezone.utc
@@ -343,6 +343,7 @@ class Generator:
         self.originals: collections.deque[int] = collections.deque(maxlen=2000)
         self.tz = timezone.get_current_timezone()
         self.counts: collections.Counter[str] = collections.Counter()
+        self.new_citizens = 0
         self.seconds: collections.Counter[str] = collections.Counter()
         self.district_codes = list(world.streets)
         self.district_names = {d[0]: d[1] for d in demo_data.DISTRICTS}
@@ -545,17 +546,32 @@ class Generator:
     # -- citizens ----------------------------------------------------------------------------
 
     def citizens(self, count: int) -> list[tuple[int, str, str]]:
+        """``count`` callers as (id, name, phone): one citizen per phone, so a phone some
+        citizen already has (an earlier run, the demo, real registrations) reuses that
+        citizen; only the new phones are written. Looked up in chunks, written in bulk."""
         rng = self.rng
         people: dict[str, str] = {}
         while len(people) < count:
             phone = rng.choice(demo_data.PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
             people.setdefault(phone, rng.choice(demo_data.SURNAMES) + rng.choice(demo_data.GIVEN))
+        phones = list(people)
+        known: dict[str, tuple[int, str]] = {}
         with transaction.atomic():
-            ids = reserve_ids("directory_citizen", len(people))
-            rows = [(i, name, phone, "[]", "", "", "[]", False, None, "", self.o.now)
-                    for i, (phone, name) in zip(ids, people.items())]
+            if connection.vendor == "postgresql":
+                # No registration may add one of these phones between the look-up and the
+                # COPY (SQLite: the transaction already holds the write lock).
+                with connection.cursor() as cursor:
+                    cursor.execute("LOCK TABLE directory_citizen IN SHARE ROW EXCLUSIVE MODE")
+            for i in range(0, len(phones), 2000):
+                for pk, name, phone in Citizen.objects.filter(phone__in=phones[i:i + 2000]).values_list("id", "name", "phone"):
+                    known[phone] = (pk, name)
+            new = [phone for phone in phones if phone not in known]
+            ids = reserve_ids("directory_citizen", len(new)) if new else []
+            rows = [(i, people[phone], phone, "[]", "", "", "[]", False, None, "", self.o.now) for i, phone in zip(ids, new)]
             write_rows("directory_citizen", CITIZEN_COLUMNS, rows, ("blacklist_until", "created_at"))
-        return [(i, name, phone) for i, (phone, name) in zip(ids, people.items())]
+        self.new_citizens = len(new)
+        known.update((phone, (i, people[phone])) for i, phone in zip(ids, new))
+        return [(known[phone][0], known[phone][1] or people[phone], phone) for phone in phones]
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -615,7 +631,8 @@ class Generator:
             with connection.cursor() as cursor:
                 for table in ("cases_ticket", "cases_ticketevent", "cases_ticketassist", "directory_citizen"):
                     cursor.execute(f"ANALYZE {table}")
-        return {"tickets": o.count, "events": events_total, "citizens": len(pool), "by_status": dict(self.counts),
+        return {"tickets": o.count, "events": events_total, "citizens": len(pool), "new_citizens": self.new_citizens,
+                "by_status": dict(self.counts),
                 "seconds": {k: round(v, 1) for k, v in self.seconds.items()}}
 
 
