@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max, Q, Value
 from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.db.models.functions import Cast, Concat, Length, Substr
@@ -873,6 +873,7 @@ def list_parameters(actor: User) -> list[dict[str, Any]]:
 
 CITIZEN_FIELDS = ["name", "phone", "other_phones", "id_number", "address", "tags"]
 BLACKLIST_FIELDS = ["blacklisted", "blacklist_until", "blacklist_reason"]
+PHONE_TAKEN = {"field": "phone", "rule": "unique", "message": "another citizen has this phone: look them up and edit that record"}
 
 
 def normalise_phone(value: str) -> str:
@@ -894,7 +895,7 @@ def check_citizen(actor: User, data: Mapping[str, Any], instance: Citizen | None
             if instance is not None:
                 taken = taken.exclude(pk=instance.pk)
             if taken.exists():
-                errors.append({"field": "phone", "rule": "unique", "message": "another citizen has this phone: look them up and edit that record"})
+                errors.append(dict(PHONE_TAKEN))
         out["phone"] = phone
     if "other_phones" in data:
         value = data.get("other_phones") or []
@@ -939,26 +940,46 @@ def check_citizen(actor: User, data: Mapping[str, Any], instance: Citizen | None
     return out
 
 
+def _phone_taken(exc: IntegrityError) -> bool:
+    """Is this the unique constraint on the phone (PostgreSQL names the constraint,
+    SQLite the column)?"""
+    text = str(exc)
+    return "citizen_phone_unique" in text or "directory_citizen.phone" in text
+
+
 def do_create_citizen(actor: User, data: Mapping[str, Any], *, now: dt.datetime | None = None) -> Citizen:
+    """``check_citizen`` tells a taken phone up front; a citizen with that phone written
+    by someone else since (another editor, a registration) hits ``citizen_phone_unique``
+    and gets the same answer, with nothing written."""
     when = _now(now)
     fields = check_citizen(actor, data)
-    with transaction.atomic():
-        citizen = Citizen.objects.create(**fields)
-        audit.record(actor, "citizen.create", citizen, changes=audit.diff({}, audit.snapshot(citizen, CITIZEN_FIELDS)), at=when)
+    try:
+        with transaction.atomic():
+            citizen = Citizen.objects.create(**fields)
+            audit.record(actor, "citizen.create", citizen, changes=audit.diff({}, audit.snapshot(citizen, CITIZEN_FIELDS)), at=when)
+    except IntegrityError as exc:
+        if _phone_taken(exc):
+            raise InvalidInput.many([dict(PHONE_TAKEN)]) from None
+        raise
     return citizen
 
 
 def do_update_citizen(actor: User, citizen_id: int, data: Mapping[str, Any], *, now: dt.datetime | None = None) -> Citizen:
     when = _now(now)
     access.require_citizen_editor(actor)
-    with transaction.atomic():
-        citizen = access.get_visible_citizen(actor, citizen_id, for_update=True)
-        fields = check_citizen(actor, data, citizen)
-        before = audit.snapshot(citizen, CITIZEN_FIELDS)
-        for key, value in fields.items():
-            setattr(citizen, key, value)
-        citizen.save()
-        audit.record(actor, "citizen.update", citizen, changes=audit.diff(before, audit.snapshot(citizen, CITIZEN_FIELDS)), at=when)
+    try:
+        with transaction.atomic():
+            citizen = access.get_visible_citizen(actor, citizen_id, for_update=True)
+            fields = check_citizen(actor, data, citizen)
+            before = audit.snapshot(citizen, CITIZEN_FIELDS)
+            for key, value in fields.items():
+                setattr(citizen, key, value)
+            citizen.save()
+            audit.record(actor, "citizen.update", citizen, changes=audit.diff(before, audit.snapshot(citizen, CITIZEN_FIELDS)), at=when)
+    except IntegrityError as exc:
+        if _phone_taken(exc):
+            raise InvalidInput.many([dict(PHONE_TAKEN)]) from None
+        raise
     return citizen
 
 

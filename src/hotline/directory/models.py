@@ -150,10 +150,13 @@ class Parameter(models.Model):
 
 class Citizen(models.Model):
     """A person who contacts the hotline. Phone and ID number are personal data:
-    serialisers mask them for roles that do not need them (cases.access)."""
+    serialisers mask them for roles that do not need them (cases.access).
+
+    One citizen per main phone (``citizen_phone_unique``; its index serves the look-up
+    by phone). Migration 0004 merged the duplicates older versions could hold."""
 
     name = models.CharField(_("姓名"), max_length=64, blank=True)
-    phone = models.CharField(_("电话"), max_length=32, db_index=True)
+    phone = models.CharField(_("电话"), max_length=32)
     other_phones = models.JSONField(_("其他电话"), default=list, blank=True)
     id_number = models.CharField(_("身份证号"), max_length=32, blank=True)
     address = models.CharField(_("地址"), max_length=255, blank=True)
@@ -162,6 +165,9 @@ class Citizen(models.Model):
     blacklist_until = models.DateTimeField(_("黑名单截止"), null=True, blank=True)
     blacklist_reason = models.CharField(_("黑名单原因"), max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["phone"], name="citizen_phone_unique")]
 
     def __str__(self) -> str:
         return self.name or self.phone
