@@ -225,6 +225,9 @@ def _citizen_for(actor: User | None, phone: str, name: str, id_number: str, when
     BEGIN IMMEDIATE, so look-up and insert cannot interleave; on PostgreSQL a phone that
     is not found is looked up again under a transaction-scoped advisory lock on that
     phone, so the second registration waits for the first to commit and finds its row.
+    Writers that take no such lock (``directory.actions``) meet the unique constraint
+    ``citizen_phone_unique``: the INSERT here then raises IntegrityError, and the caller
+    tries again (registration retries; ``_citizen_in_savepoint``).
     """
     citizen = _citizen_lookup(phone)
     if citizen is None and connection.vendor == "postgresql":
@@ -249,6 +252,19 @@ def _citizen_for(actor: User | None, phone: str, name: str, id_number: str, when
     return citizen, [audit.entry(actor, "citizen.update", citizen, changes=changes, at=when)]
 
 
+def _citizen_in_savepoint(actor: User, phone: str, name: str, id_number: str, when: dt.datetime) -> tuple[Citizen, list[Any]]:
+    """``_citizen_for`` outside registration: a citizen with this phone inserted and
+    committed by another writer in the meantime (PostgreSQL) is found by a second try."""
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _citizen_for(actor, phone, name, id_number, when)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
 # --- the common path ---------------------------------------------------------------
 
 
@@ -264,6 +280,7 @@ def _act(
     now: dt.datetime | None = None,
     comment: str = "",
     mutate: Callable[[Ticket, dt.datetime], dict[str, Any] | None] | None = None,
+    tracked: list[str] = TRACKED,
 ) -> Ticket:
     when = _now(now)
     comment = (comment or "").strip()
@@ -272,10 +289,10 @@ def _act(
         transition = lifecycle.check(ticket, actor, name)
         if transition.comment_required and not comment:
             raise InvalidInput("comment", "required", f"a comment (reason) is required to {name}")
-        before = audit.snapshot(ticket, TRACKED)
+        before = audit.snapshot(ticket, tracked)
         data = mutate(ticket, when) if mutate else None
         lifecycle.apply(ticket, actor, transition, now=when, comment=comment, data=data)
-        audit.record(actor, f"ticket.{name}", ticket, changes=audit.diff(before, audit.snapshot(ticket, TRACKED)), at=when)
+        audit.record(actor, f"ticket.{name}", ticket, changes=audit.diff(before, audit.snapshot(ticket, tracked)), at=when)
     return ticket
 
 
@@ -329,12 +346,26 @@ def do_register(ticket_ref: int | str, actor: User, *, now: dt.datetime | None =
 
 
 def do_update_ticket(ticket_ref: int | str, actor: User, data: Mapping[str, Any], *, now: dt.datetime | None = None) -> Ticket:
+    """Correct the appeal's fields. A changed ``contact_phone`` moves the ticket to the
+    citizen of the new number, found or created as registration does (with the ticket's
+    caller name and the given ID number; a ``citizen.create``/``citizen.update`` audit
+    row); the ticket's audit row records the citizen link (``citizen``: old id, new id)
+    and its timeline event names ``citizen`` among the fields. The previous citizen is
+    left as it is. A given ``id_number`` corrects the (new) citizen's."""
     fields = check_ticket_fields(data, partial=True)
     id_number = fields.pop("id_number", None)
 
     def mutate(t: Ticket, when: dt.datetime) -> dict[str, Any]:
+        new_phone = "contact_phone" in fields and fields["contact_phone"] != t.contact_phone
         for key, value in fields.items():
             setattr(t, key, value)
+        changed = sorted(fields)
+        if new_phone:
+            citizen, trail = _citizen_in_savepoint(actor, t.contact_phone, t.citizen_name, id_number or "", when)
+            audit.record_all(trail)
+            if citizen.pk != t.citizen_id:
+                t.citizen = citizen
+                changed = sorted([*changed, "citizen"])
         if id_number and t.citizen_id:
             citizen = Citizen.objects.select_for_update().get(pk=t.citizen_id)
             if citizen.id_number != id_number:
@@ -342,9 +373,9 @@ def do_update_ticket(ticket_ref: int | str, actor: User, data: Mapping[str, Any]
                 citizen.id_number = id_number
                 citizen.save(update_fields=["id_number"])
                 audit.record(actor, "citizen.update", citizen, changes=audit.diff(before, audit.snapshot(citizen, CITIZEN_AUDIT_FIELDS)), at=when)
-        return {"fields": sorted(fields)}
+        return {"fields": changed}
 
-    return _act(ticket_ref, actor, "update", now=now, mutate=mutate)
+    return _act(ticket_ref, actor, "update", now=now, mutate=mutate, tracked=[*TRACKED, "citizen"])
 
 
 def do_resolve_on_spot(ticket_ref: int | str, actor: User, result: str, *, now: dt.datetime | None = None) -> Ticket:
