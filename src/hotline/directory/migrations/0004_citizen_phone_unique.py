@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from decimal import Decimal
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 from django.db import migrations, models
@@ -67,24 +67,30 @@ def _references(apps: Any) -> list[tuple[str, str, str]]:
     return found
 
 
-def _merge(keep: Any, others: list[Any]) -> list[dict[str, Any]]:
-    """Fold ``others`` into ``keep`` (in memory); return the changed fields."""
-    before = {f: getattr(keep, f) for f in MERGED_FIELDS}
+def _merge(keep: dict[str, Any], others: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fold ``others`` into ``keep`` (rows as dicts, in memory); return the changed fields."""
+    before = {f: keep[f] for f in MERGED_FIELDS}
     for other in others:
         for f in FILLED:
-            if not getattr(keep, f) and getattr(other, f):
-                setattr(keep, f, getattr(other, f))
+            if not keep[f] and other[f]:
+                keep[f] = other[f]
     everyone = [keep, *others]
-    keep.other_phones = _united([c.other_phones for c in everyone], leave_out=keep.phone)
-    keep.tags = _united([c.tags for c in everyone])
-    listed = [c for c in everyone if c.blacklisted]
+    keep["other_phones"] = _united([c["other_phones"] for c in everyone], leave_out=keep["phone"])
+    keep["tags"] = _united([c["tags"] for c in everyone])
+    listed = [c for c in everyone if c["blacklisted"]]
     if listed:
-        permanent = [c for c in listed if c.blacklist_until is None]
-        winner = permanent[0] if permanent else max(listed, key=attrgetter("blacklist_until"))
-        keep.blacklisted, keep.blacklist_until = True, winner.blacklist_until
-        keep.blacklist_reason = winner.blacklist_reason or keep.blacklist_reason
-    return [{"field": f, "old": _plain(before[f]), "new": _plain(getattr(keep, f))}
-            for f in MERGED_FIELDS if before[f] != getattr(keep, f)]
+        permanent = [c for c in listed if c["blacklist_until"] is None]
+        winner = permanent[0] if permanent else max(listed, key=lambda c: c["blacklist_until"])
+        keep["blacklisted"], keep["blacklist_until"] = True, winner["blacklist_until"]
+        keep["blacklist_reason"] = winner["blacklist_reason"] or keep["blacklist_reason"]
+    return [{"field": f, "old": _plain(before[f]), "new": _plain(keep[f])} for f in MERGED_FIELDS if before[f] != keep[f]]
+
+
+def _writer(model: Any, names: list[str], connection: Any) -> tuple[list[str], Any]:
+    """Column names and a function turning values into what ``executemany`` takes (each
+    field's ``get_db_prep_save``: the ORM's bulk statements cost seconds per thousand rows)."""
+    fields = [model._meta.get_field(name) for name in names]
+    return [f.column for f in fields], lambda values: [f.get_db_prep_save(v, connection) for f, v in zip(fields, values)]
 
 
 def merge_duplicate_citizens(apps: Any, schema_editor: Any) -> None:
@@ -117,24 +123,30 @@ def merge_duplicate_citizens(apps: Any, schema_editor: Any) -> None:
 
     group_rows = Citizen.objects.filter(
         id__in=RawSQL(f"SELECT dup_id FROM {mapping} UNION SELECT keep_id FROM {mapping}", ())
-    ).order_by("phone", "id")
+    ).order_by("phone", "id").values("id", "phone", *KEPT_OF_REMOVED)
     now = timezone.now()
-    kept: list[Any] = []
-    entries: list[Any] = []
-    for _, group in itertools.groupby(group_rows.iterator(chunk_size=2000), key=attrgetter("phone")):
+    updates: list[list[Any]] = []
+    entries: list[list[Any]] = []
+    update_columns, update_values = _writer(Citizen, [*MERGED_FIELDS, "id"], connection)
+    audit_columns, audit_values = _writer(
+        AuditEntry, ["at", "actor", "actor_name", "ip", "action", "object_type", "object_id", "object_repr", "changes"], connection)
+    for _, group in itertools.groupby(group_rows.iterator(chunk_size=2000), key=itemgetter("phone")):
         keep, *others = group
-        removed = [{"id": c.pk, **{f: _plain(getattr(c, f)) for f in KEPT_OF_REMOVED}} for c in others]
+        removed = [{"id": c["id"], **{f: _plain(c[f]) for f in KEPT_OF_REMOVED}} for c in others]
         changes = _merge(keep, others)
         if changes:
-            kept.append(keep)
-        entries.append(AuditEntry(
-            at=now, actor=None, actor_name="system", ip=None, action="citizen.merge", object_type="directory.citizen",
-            object_id=str(keep.pk), object_repr=(keep.name or keep.phone)[:200],
-            changes=[{"field": "merged_citizens", "old": removed, "new": None}, *moved.get(keep.pk, []), *changes],
-        ))
-    Citizen.objects.bulk_update(kept, list(MERGED_FIELDS), batch_size=500)
-    AuditEntry.objects.bulk_create(entries, batch_size=500)
+            updates.append(update_values([*(keep[f] for f in MERGED_FIELDS), keep["id"]]))
+        entries.append(audit_values([
+            now, None, "system", None, "citizen.merge", "directory.citizen", str(keep["id"]), (keep["name"] or keep["phone"])[:200],
+            [{"field": "merged_citizens", "old": removed, "new": None}, *moved.get(keep["id"], []), *changes],
+        ]))
     with connection.cursor() as cursor:
+        sets = ", ".join(f"{quote(c)} = %s" for c in update_columns[:-1])
+        if updates:
+            cursor.executemany(f"UPDATE {citizens} SET {sets} WHERE {quote(update_columns[-1])} = %s", updates)
+        cursor.executemany(
+            f"INSERT INTO {quote(AuditEntry._meta.db_table)} ({', '.join(quote(c) for c in audit_columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(audit_columns))})", entries)
         cursor.execute(f"DELETE FROM {citizens} WHERE id IN (SELECT dup_id FROM {mapping})")
         cursor.execute(f"DROP TABLE {mapping}")
         if connection.vendor == "postgresql":
