@@ -73,7 +73,7 @@ class Command(BaseCommand):
         by_status = ", ".join(f"{labels[k]} {v}" for k, v in sorted(result["by_status"].items(), key=lambda kv: -kv[1]))
         self.stdout.write(f"工单状态 / tickets by state: {by_status}")
         self.stdout.write(f"时间线事件 / timeline events: {result['events']}, 市民 / citizens: {result['citizens']} "
-                          f"({result['new_citizens']} new, the others already in the database)")
+                          f"({result['new_citizens']} new, {result['citizens'] - result['new_citizens']} already in the database)")
         self.stdout.write("耗时 / time spent: " + ", ".join(f"{k} {v}s" for k, v in result["seconds"].items()))
         rate = result["tickets"] / elapsed if elapsed else 0
         self.stdout.write(self.style.SUCCESS(f"完成 / done: {result['tickets']} tickets in {elapsed:.1f}s ({rate:,.0f}/s)"))
