@@ -118,3 +118,24 @@ def test_first_by_reads_what_the_orm_reads(people: People) -> None:
     found = rows.first_by(Citizen, "phone", "13800000010")
     assert found.pk == older.pk and found.blacklist_until == until and found.tags == ["VIP", "老年人"]
     assert not found._state.adding
+
+
+def test_a_prepared_insert_fills_in_its_late_fields_when_it_runs(people: People) -> None:
+    # The registration builds its INSERTs before the write transaction; the ticket's
+    # number and the events' ticket exist only inside it (lib.rows.Insert's ``late``).
+    ticket = _ticket(people, "", "DDDD5555")
+    ticket_insert = rows.Insert([ticket], late=("number",))
+    event = TicketEvent(ticket=ticket, at=ticket.created_at, kind="create", actor=people.call_taker, actor_name="calltaker",
+                        from_status="draft", to_status="registered")
+    event_insert = rows.Insert([event], late=("ticket",))
+    with pytest.raises(ValueError):
+        event_insert.run()  # its ticket is not saved yet: refused, as Django's save refuses
+    ticket.number = "2026120100009"
+    ticket_insert.run()
+    event_insert.run()
+    assert Ticket.objects.get(pk=ticket.pk).number == "2026120100009"
+    assert TicketEvent.objects.get(pk=event.pk).ticket_id == ticket.pk == event.ticket_id
+    theirs = TicketEvent(ticket=ticket, at=ticket.created_at, kind="create", actor=people.call_taker, actor_name="calltaker",
+                         from_status="draft", to_status="registered")
+    theirs.save()
+    assert _raw_row(TicketEvent, event.pk, {"id"}) == _raw_row(TicketEvent, theirs.pk, {"id"})

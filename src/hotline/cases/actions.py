@@ -320,13 +320,20 @@ def do_create_ticket(actor: User, data: Mapping[str, Any], *, register: bool = T
         lifecycle.initial_state(ticket, register=register)
         created = audit.entry(actor, "ticket.create", None, object_type=Ticket._meta.label_lower,
                               changes=audit.diff({}, audit.snapshot(ticket, TRACKED)), at=when)
+        # The INSERTs' parameters are computed here too: inside the transaction only the
+        # citizen, the number and the new ids are filled in (lib.rows.Insert).
+        new_ticket = lifecycle.prepare_create(ticket, actor, now=when, register=register)
+        audit_insert = rows.Insert([created], late=("object_id", "object_repr"))
         try:
             with transaction.atomic():
                 ticket.citizen, trail = _citizen_for(actor, fields["contact_phone"], fields.get("citizen_name", ""), id_number, when)
                 ticket.number = next_ticket_number(when)
-                lifecycle.create(ticket, actor, now=when, register=register)
+                new_ticket.write()
                 created.object_id, created.object_repr = str(ticket.pk), str(ticket)
-                audit.record_all([*trail, created])
+                if trail:
+                    audit.record_all([*trail, created])
+                else:
+                    audit_insert.run()
             return ticket
         except IntegrityError:
             # A query-code collision (about 1 in 10^11), or a dictionary entry deleted

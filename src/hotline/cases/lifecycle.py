@@ -189,21 +189,36 @@ def initial_state(ticket: Ticket, *, register: bool) -> list[tuple[str, str, Sta
     return steps
 
 
-def create(ticket: Ticket, actor: User | None, *, now: dt.datetime, register: bool) -> list[TicketEvent]:
-    """Insert a new ticket with its ``create`` event and, when ``register``, already
-    moved to the ``register`` transition's target with that event too: one ``INSERT``
-    for the ticket and one for both events (the registration path of the API). The
-    ticket must be complete (number, citizen, fields) when this is called.
+class NewTicket:
+    """A new ticket's ``INSERT`` and its timeline events' ``INSERT``, parameters computed
+    ahead (``lib.rows.Insert``): ``write()`` inside the registration's transaction fills
+    in the ticket's citizen and number, then the events' ticket id."""
 
-    Call inside ``transaction.atomic()``; the caller checked the actor's role.
+    __slots__ = ("ticket", "events", "_inserts")
+
+    def __init__(self, ticket: Ticket, events: list[TicketEvent]) -> None:
+        self.ticket, self.events = ticket, events
+        self._inserts = (rows.Insert([ticket], late=("citizen", "number")), rows.Insert(events, late=("ticket",)))
+
+    def write(self) -> list[TicketEvent]:
+        """Call inside ``transaction.atomic()`` once the ticket has its citizen and number."""
+        for insert in self._inserts:
+            insert.run()
+        return self.events
+
+
+def prepare_create(ticket: Ticket, actor: User | None, *, now: dt.datetime, register: bool) -> NewTicket:
+    """A new ticket with its ``create`` event and, when ``register``, already moved to
+    the ``register`` transition's target with that event too: one ``INSERT`` for the
+    ticket and one for both events (the registration path of the API), written by the
+    returned ``NewTicket.write()``. Everything but the citizen and the number is final
+    when this is called; the caller checked the actor's role.
     """
     steps = initial_state(ticket, register=register)
     # Plain INSERT … RETURNING statements (``lib.rows``: the values Django's save would
     # write, post_save sent as save would: live updates listen to the events).
-    rows.insert([ticket])
     events = [_event(ticket, actor, kind, now=now, from_status=old or new, to_status=new) for kind, old, new in steps]
-    rows.insert(events)
-    return events
+    return NewTicket(ticket, events)
 
 
 def _event(

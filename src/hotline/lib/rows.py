@@ -7,7 +7,9 @@ CPU. ``insert`` writes the same values (each field's ``pre_save`` and
 ``get_db_prep_save``, as Django does; plain text, numbers and booleans passed as they
 are, which is what those fields' conversions return) with the statement text built
 once per model, table and database vendor, and sends ``post_save`` as ``Model.save``
-would, so receivers (live updates, cache generations) see the rows.
+would, so receivers (live updates, cache generations) see the rows. ``Insert``
+computes the parameters ahead, so that only the INSERT itself runs inside a
+transaction (on SQLite: inside the one write lock every writer waits for).
 
 Not for models with multi-table inheritance, and only for new rows with an
 auto-incremented primary key (the caller sets no pk). A test compares its rows with
@@ -79,34 +81,75 @@ def _params(obj: models.Model, spec: Sequence[tuple[models.Field[Any, Any], bool
     return out
 
 
+class Insert:
+    """An ``INSERT … RETURNING id`` of new instances (all of one model), its parameters
+    computed when it is built, except for the ``late`` fields (attribute names, or the
+    names of foreign keys), read again when it runs.
+
+    The registration path builds its inserts before the write transaction and runs them
+    inside it, filling in only what exists there: the citizen's id and the ticket number
+    on the ticket, the ticket's id on its events and audit row. A late foreign key whose
+    related object was assigned before that object was saved takes its primary key at
+    ``run`` (as Django's ``save`` does)."""
+
+    __slots__ = ("objs", "model", "using", "sql", "params", "late")
+
+    def __init__(self, objs: Sequence[models.Model], *, late: Sequence[str] = (), using: str = "default") -> None:
+        if not objs:
+            raise ValueError("Insert() needs at least one instance")
+        model = type(objs[0])
+        connection = connections[using]
+        self.sql, spec = _plan(model, using, len(objs))
+        meta = model._meta
+        late_fields = {meta.get_field(name) for name in late}
+        params: list[Any] = []
+        places: list[tuple[int, models.Model, models.Field[Any, Any], type | None]] = []
+        for obj in objs:
+            if type(obj) is not model or obj.pk is not None:
+                raise ValueError("Insert() takes new instances of one model")
+            start = len(params)
+            params.extend(_params(obj, spec, connection))
+            if late_fields:
+                places.extend((start + i, obj, field, plain) for i, (field, _, plain) in enumerate(spec) if field in late_fields)
+        self.objs, self.model, self.using, self.params, self.late = list(objs), model, using, params, places
+
+    def run(self, *, signal: bool = True) -> None:
+        """INSERT the rows; set the instances' primary keys and mark them saved; send
+        ``post_save(created=True)`` for each."""
+        connection = connections[self.using]
+        params = self.params
+        for at, obj, field, plain in self.late:
+            if field.is_relation and field.is_cached(obj):
+                related = getattr(obj, field.name)
+                if related is not None and getattr(obj, field.attname) is None:
+                    if related.pk is None:
+                        raise ValueError(f"{field.name}: the related object is not saved")
+                    setattr(obj, field.attname, related.pk)
+            value = getattr(obj, field.attname)
+            params[at] = value if value is None or type(value) is plain else field.get_db_prep_save(value, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            ids = [row[0] for row in cursor.fetchall()]
+        objs, using = self.objs, self.using
+        if len(ids) != len(objs):
+            raise AssertionError(f"INSERT returned {len(ids)} ids for {len(objs)} rows")
+        # Rows come back in VALUES order on SQLite and PostgreSQL for a single multi-row
+        # INSERT into a table with an auto-incremented key (ids ascend in that order).
+        ids.sort()
+        for obj, pk in zip(objs, ids):
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = using
+        if signal:
+            for obj in objs:
+                post_save.send(sender=self.model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+
+
 def insert(objs: Sequence[models.Model], *, using: str = "default", signal: bool = True) -> None:
     """INSERT ``objs`` (all of one model, none saved yet) in one statement; set their
     primary keys and mark them saved; send ``post_save(created=True)`` for each."""
-    if not objs:
-        return
-    model = type(objs[0])
-    connection = connections[using]
-    sql, spec = _plan(model, using, len(objs))
-    params: list[Any] = []
-    for obj in objs:
-        if type(obj) is not model or obj.pk is not None:
-            raise ValueError("insert() takes new instances of one model")
-        params.extend(_params(obj, spec, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
-    if len(ids) != len(objs):
-        raise AssertionError(f"INSERT returned {len(ids)} ids for {len(objs)} rows")
-    # Rows come back in VALUES order on SQLite and PostgreSQL for a single multi-row
-    # INSERT into a table with an auto-incremented key (ids ascend in that order).
-    ids.sort()
-    for obj, pk in zip(objs, ids):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = using
-    if signal:
-        for obj in objs:
-            post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+    if objs:
+        Insert(objs, using=using).run(signal=signal)
 
 
 _PROBE = "\x00hotline-probe\x00"
