@@ -167,3 +167,46 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
         c.execute("SELECT COUNT(DISTINCT who) FROM t")
         assert c.fetchone() == (160,)
     conn.close()
+
+
+def test_checkpoints_run_after_the_queue_is_released_not_inside_a_commit(tmp_path: Path, monkeypatch: Any) -> None:
+    # SQLite's automatic checkpoint would copy and fsync inside the COMMIT that crosses
+    # its threshold, with every other writer queued behind it; the backend raises that
+    # threshold to a safety net and checkpoints passively after releasing the queue.
+    from hotline.lib.sqlite3 import base
+
+    path = tmp_path / "db.sqlite3"
+    handler = ConnectionHandler({"default": {"ENGINE": "hotline.lib.sqlite3", "NAME": str(path),
+                                             "OPTIONS": {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"}}})
+    conn = handler["default"]
+    with conn.cursor() as c:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)")
+        c.execute("PRAGMA wal_autocheckpoint")
+        assert c.fetchone()[0] == base._AUTO_CHECKPOINT_PAGES
+    seen: list[tuple[bool, tuple[int, int, int]]] = []
+    original = base.DatabaseWrapper._checkpoint
+
+    def watched(self: Any) -> None:
+        fd = os.open(f"{path}-writer.lock", os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: nobody waits behind the checkpoint
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            free = True
+        except BlockingIOError:
+            free = False
+        finally:
+            os.close(fd)
+        original(self)
+        seen.append((free, tuple(self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())))
+
+    monkeypatch.setattr(base.DatabaseWrapper, "_checkpoint", watched)
+    monkeypatch.setattr(base, "_commits", [0])
+    for i in range(base._CHECKPOINT_EVERY * 2):
+        _begin(conn)
+        with conn.cursor() as c:
+            c.execute("INSERT INTO t (who) VALUES (%s)", [f"w{i}"])
+        _end(conn)
+    conn.close()
+    assert len(seen) == 2
+    for free, (busy, logged, done) in seen:
+        assert free and busy == 0 and logged == done  # every WAL page was copied back
