@@ -160,27 +160,54 @@ def run_python(base: str, token: str, bodies: list[dict[str, object]], concurren
             "p99": C.percentile(ms, 99), "max": max(ms or [0.0])}
 
 
+def connection_split(base: str) -> str:
+    """How the kernel spread the load's established connections over the server's
+    processes (e.g. "10/6"): fixed at connect time for keep-alive connections, and one
+    process holding most of them is bound by its one core while the other idles."""
+    port = base.rsplit(":", 1)[1]
+    try:
+        out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    counts: dict[str, int] = {}
+    for pid in re.findall(r"pid=(\d+)", out):
+        counts[pid] = counts.get(pid, 0) + 1
+    return "/".join(str(n) for n in sorted(counts.values(), reverse=True)) or "?"
+
+
 def load(args: argparse.Namespace, base: str, token: str, bodies: list[dict[str, object]], path: str = "/api/tickets") -> dict[str, float]:
     """Run the load; also measures the server's own CPU time (all its processes), which
-    does not depend on what else runs on the machine: CPU ms per request."""
+    does not depend on what else runs on the machine: CPU ms per request, and the
+    connections' split over the server's processes, read halfway through."""
+    import threading
+
     pid = C.SERVER_PIDS.get(base)
     before = C.tree_cpu_seconds(pid) if pid else 0.0
-    if args.client == "wrk":
-        result = run_wrk(base, token, bodies, args.concurrency, args.duration, path)
-    else:
-        result = run_python(base, token, bodies, args.concurrency, args.processes, args.time_limit)
+    split: list[str] = []
+    halfway = threading.Timer(min(args.duration, args.time_limit) / 2, lambda: split.append(connection_split(base)))
+    halfway.start()
+    try:
+        if args.client == "wrk":
+            result = run_wrk(base, token, bodies, args.concurrency, args.duration, path)
+        else:
+            result = run_python(base, token, bodies, args.concurrency, args.processes, args.time_limit)
+    finally:
+        halfway.cancel()
     used = C.tree_cpu_seconds(pid) - before if pid else float("nan")
     result["server_cpu_ms"] = used * 1000 / result["done"] if result["done"] else float("nan")
+    result["split"] = split[0] if split else "?"  # type: ignore[assignment]
     return result
 
 
 def row(label: str, r: dict[str, float]) -> list[object]:
     rate = (r["done"] - r["errors"]) / r["seconds"] if r["seconds"] else 0.0
     return [label, int(r["done"] - r["errors"]), int(r["errors"]), r["seconds"], rate, r["p50"], r["p95"], r["p99"],
-            r.get("server_cpu_ms", float("nan")), f"{rate / 300:.2f}"]
+            r.get("server_cpu_ms", float("nan")), r.get("split", "?"), f"{rate / 300:.2f}"]
 
 
-HEADERS = ["run", "registered", "errors", "seconds", "per s", "p50 ms", "p95 ms", "p99 ms", "server CPU ms/req", "ratio to 300/s"]
+HEADERS = ["run", "registered", "errors", "seconds", "per s", "p50 ms", "p95 ms", "p99 ms", "server CPU ms/req",
+           "connections per process", "ratio to 300/s"]
 
 
 def main() -> None:
