@@ -84,3 +84,23 @@ def test_a_phone_correction_meanwhile_links_the_editors_citizen(people: People, 
     assert isinstance(citizen, Citizen) and isinstance(updated, Ticket), (citizen, updated)
     assert Citizen.objects.filter(phone="13955550003").count() == 1
     assert Ticket.objects.get(pk=ticket.pk).citizen_id == citizen.pk
+
+
+def test_a_historical_import_meanwhile_links_the_editors_citizen(people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    opened = timezone.make_aware(dt.datetime(2025, 3, 3, 9, 0))
+    inserted = threading.Event()
+    editor_holds_the_new_row(monkeypatch, inserted)
+    citizen, ticket = run_both(
+        lambda: directory_actions.do_create_citizen(people.team_leader, {"phone": "13955550004", "name": "编辑录入"}),
+        lambda: actions.do_import_historical(
+            people.team_leader, ticket_input(contact_phone="13955550004"), number=None, created_at=opened,
+            closed_at=opened + dt.timedelta(days=3), lead_department="water", result="已修复", satisfaction="satisfied"),
+        inserted,
+    )
+    assert isinstance(citizen, Citizen) and isinstance(ticket, Ticket), (citizen, ticket)
+    assert Citizen.objects.filter(phone="13955550004").count() == 1
+    assert Ticket.objects.get(pk=ticket.pk).citizen_id == citizen.pk

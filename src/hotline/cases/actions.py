@@ -743,7 +743,7 @@ def do_import_historical(
     if dry_run:
         return None
     with transaction.atomic():
-        citizen, trail = _citizen_for(actor, fields["contact_phone"], fields.get("citizen_name", ""), id_number, when)
+        citizen, trail = _citizen_in_savepoint(actor, fields["contact_phone"], fields.get("citizen_name", ""), id_number, when)
         audit.record_all(trail)
         ticket = Ticket.objects.create(
             number=number or next_ticket_number(created_at), query_code=new_query_code(), citizen=citizen,
