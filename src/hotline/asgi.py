@@ -1,8 +1,9 @@
 """ASGI entry point: HTTP through Django's WSGI handler, WebSockets through Channels.
 
 HTTP requests go to Django's *sync* handler in a pool of ``HOTLINE_WEB_THREADS``
-threads (a2wsgi), not to its ASGI handler. Our views are sync (the ORM is), and
-under Django's ASGI handler every request bounces loop → thread (the sync
+threads (``hotline.lib.wsgi_bridge``: a small request in one crossing each way, large
+uploads and streaming answers through a2wsgi), not to its ASGI handler. Our views are
+sync (the ORM is), and under Django's ASGI handler every request bounces loop → thread (the sync
 middleware chain) → loop (``get_response_async``) → thread (the view): that
 cost 15 ms of CPU per ticket registration against 8–9 ms this way
 (docs/benchmarks.md, "Registration: the ASGI handler"). One crossing into a
@@ -19,11 +20,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotline.settings")
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from a2wsgi import WSGIMiddleware  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-django_http_app = WSGIMiddleware(get_wsgi_application(), workers=settings.HOTLINE_WEB_THREADS)
+from hotline.lib.wsgi_bridge import WSGIBridge  # noqa: E402
+
+django_http_app = WSGIBridge(get_wsgi_application(), workers=settings.HOTLINE_WEB_THREADS)
 
 from hotline.web.routing import websocket_urlpatterns  # noqa: E402  (after Django is set up)
 
