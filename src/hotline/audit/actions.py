@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from hotline.audit.context import current_ip
 from hotline.audit.models import AuditEntry
+from hotline.lib import rows
 
 
 _SCALARS = frozenset({str, int, bool, float})
@@ -65,7 +66,8 @@ def entry(
     at: datetime | None = None,
 ) -> AuditEntry:
     """One audit row, not yet written (``record_all`` writes several in one INSERT)."""
-    return AuditEntry(
+    return rows.build(
+        AuditEntry,
         at=at or timezone.now(),
         actor=actor if getattr(actor, "pk", None) else None,
         actor_name=str(getattr(actor, "username", None) or "system"),
@@ -97,7 +99,5 @@ def record(
 
 def record_all(entries: list[AuditEntry]) -> list[AuditEntry]:
     """Append rows built by ``entry`` in one INSERT (the registration path)."""
-    from hotline.lib import rows
-
     rows.insert(entries)
     return entries

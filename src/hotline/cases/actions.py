@@ -94,8 +94,19 @@ def next_ticket_number(now: dt.datetime) -> str:
     return f"{day:%Y%m%d}{value:05d}"
 
 
+#: random bytes at or above this value are dropped, so every character is equally likely
+_QUERY_CODE_BYTE_LIMIT = 256 - 256 % len(QUERY_CODE_ALPHABET)
+
+
 def new_query_code() -> str:
-    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+    """QUERY_CODE_LENGTH characters of the alphabet, uniformly from the system's CSPRNG:
+    one ``getrandom`` for the code instead of one per character (``secrets.choice``)."""
+    out: list[str] = []
+    while len(out) < QUERY_CODE_LENGTH:
+        for byte in secrets.token_bytes(2 * QUERY_CODE_LENGTH):
+            if byte < _QUERY_CODE_BYTE_LIMIT:
+                out.append(QUERY_CODE_ALPHABET[byte % len(QUERY_CODE_ALPHABET)])
+    return "".join(out[:QUERY_CODE_LENGTH])
 
 
 # --- input cleaning ---------------------------------------------------------------
@@ -235,7 +246,7 @@ def _citizen_for(actor: User | None, phone: str, name: str, id_number: str, when
             cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CITIZEN_PHONE_LOCK, phone])
         citizen = _citizen_lookup(phone)
     if citizen is None:
-        citizen = Citizen(phone=phone, name=name, id_number=id_number)
+        citizen = rows.build(Citizen, phone=phone, name=name, id_number=id_number)
         rows.insert([citizen])
         changes = audit.diff({}, audit.snapshot(citizen, CITIZEN_AUDIT_FIELDS))
         return citizen, [audit.entry(actor, "citizen.create", citizen, changes=changes, at=when)]
@@ -313,8 +324,8 @@ def do_create_ticket(actor: User, data: Mapping[str, Any], *, register: bool = T
     for attempt in range(5):
         fields = check_ticket_fields(data)
         id_number = fields.pop("id_number", "")
-        ticket = Ticket(
-            query_code=new_query_code(), registered_by=actor, created_at=when, registered_at=when if register else None, **fields
+        ticket = rows.build(
+            Ticket, query_code=new_query_code(), registered_by=actor, created_at=when, registered_at=when if register else None, **fields
         )
         # The audit row is built before the write lock: every tracked field is final.
         lifecycle.initial_state(ticket, register=register)

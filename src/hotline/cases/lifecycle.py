@@ -232,7 +232,8 @@ def _event(
     comment: str = "",
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    return TicketEvent(
+    return rows.build(
+        TicketEvent,
         ticket=ticket,
         at=now,
         kind=kind,

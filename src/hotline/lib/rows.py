@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connections, models
-from django.db.models.signals import post_save
+from django.db import connections, models, router
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, post_save, pre_init
 
 _Plan = tuple[str, list[tuple[models.Field[Any, Any], bool, type | None]]]
 
@@ -193,3 +194,57 @@ def sql_params(model: type[models.Model], obj: models.Model, *, using: str = "de
     sql, spec = _plan(model, using, 1)
     return sql, _params(obj, spec, connections[using])
 
+
+
+
+_Build = tuple[list[tuple[str, str, models.Field[Any, Any], bool]], bool]
+_builds: dict[type[models.Model], _Build] = {}
+
+
+def build(model: type[models.Model], **values: Any) -> Any:
+    """``model(**values)`` — the same new, unsaved instance — at a third of the cost.
+
+    Django's keyword path looks every concrete field up in the keywords, raising and
+    catching a ``KeyError`` for each one not given, and sends ``pre_init``/``post_init``
+    (68 µs for a ticket against 32 µs positionally, docs/benchmarks.md). Here each
+    field takes its given value or its default, in field order; a related object given
+    by field name sets the id and is cached, as ``model(**values)`` does. When nothing
+    listens to ``pre_init``/``post_init`` for the model, the values are set on a new
+    instance directly (what ``Model.__init__`` does for a new row); otherwise they go
+    to ``Model.__init__`` positionally. Field names or ``attname``s only (no
+    properties); a test compares the result with ``model(**values)`` field by field."""
+    plan = _builds.get(model)
+    if plan is None:
+        fields = [(f.name, f.attname, f, bool(f.is_relation and f.many_to_one)) for f in model._meta.concrete_fields]
+        direct = not (pre_init.has_listeners(model) or post_init.has_listeners(model))
+        plan = _builds[model] = (fields, direct)
+    fields, direct = plan
+    args: list[Any] = []
+    related: list[tuple[models.Field[Any, Any], Any]] = []
+    for name, attname, field, to_one in fields:
+        if to_one and name in values:
+            obj = values.pop(name)
+            args.append(None if obj is None else getattr(obj, field.target_field.attname))  # type: ignore[attr-defined]
+            related.append((field, obj))
+        elif attname in values:
+            args.append(values.pop(attname))
+        else:
+            args.append(field.get_default())
+    if values:
+        raise TypeError(f"{model.__name__}: unexpected fields {sorted(values)}")
+    if direct:
+        instance = model.__new__(model)
+        instance._state = ModelState()
+        instance.__dict__.update(zip([attname for _, attname, _, _ in fields], args))
+    else:
+        instance = model(*args)
+    for field, obj in related:
+        # as the related descriptor's __set__: both sides get a database, then the cache
+        # (None included)
+        if obj is not None:
+            if instance._state.db is None:
+                instance._state.db = router.db_for_write(model, instance=obj)
+            if obj._state.db is None:
+                obj._state.db = router.db_for_write(type(obj), instance=instance)
+        field.set_cached_value(instance, obj)  # type: ignore[attr-defined]
+    return instance
