@@ -98,6 +98,38 @@ def next_ticket_number(now: dt.datetime) -> str:
 _QUERY_CODE_BYTE_LIMIT = 256 - 256 % len(QUERY_CODE_ALPHABET)
 
 
+def number_ahead(now: dt.datetime) -> str | None:
+    """On PostgreSQL, called outside any transaction: the next number, taken in a short
+    transaction of its own before the registration's; otherwise None (the number is
+    taken inside the registration's transaction, as on SQLite, whose one write lock
+    serialises registrations anyway).
+
+    The day's counter is one row: taken inside the registration, its row lock was held
+    until the registration committed, and every registration of the day queued behind
+    it (PostgreSQL sessions waited on ``Lock:transactionid`` most of the time:
+    docs/benchmarks.md, "Registration, fifth pass"). Here the upsert is one statement
+    in autocommit — one round trip, the row locked only while PostgreSQL runs it — and
+    its commit does not wait for the WAL flush (``set_config('synchronous_commit',
+    'off', true)``: for this transaction alone). That is safe: the registration's own
+    commit, later in the same WAL, flushes it too, so a number a committed ticket
+    carries is never handed out again after a crash; a crash in between can only make
+    the next number be taken again, by a ticket yet to come. A registration that fails
+    after this leaves a gap in the day's numbers (as a retry always did): numbers are
+    unique, not gap-free."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    day = timezone.localtime(now).date()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH no_flush_wait AS (SELECT set_config('synchronous_commit', 'off', true)) "
+            "INSERT INTO cases_ticketsequence (day, last) SELECT %s, 1 FROM no_flush_wait "
+            "ON CONFLICT (day) DO UPDATE SET last = cases_ticketsequence.last + 1 RETURNING last",
+            [day],
+        )
+        (value,) = cursor.fetchone()
+    return f"{day:%Y%m%d}{value:05d}"
+
+
 def new_query_code() -> str:
     """QUERY_CODE_LENGTH characters of the alphabet, uniformly from the system's CSPRNG:
     one ``getrandom`` for the code instead of one per character (``secrets.choice``)."""
@@ -335,10 +367,11 @@ def do_create_ticket(actor: User, data: Mapping[str, Any], *, register: bool = T
         # citizen, the number and the new ids are filled in (lib.rows.Insert).
         new_ticket = lifecycle.prepare_create(ticket, actor, now=when, register=register)
         audit_insert = rows.Insert([created], late=("object_id", "object_repr"))
+        number = number_ahead(when)
         try:
             with transaction.atomic():
                 ticket.citizen, trail = _citizen_for(actor, fields["contact_phone"], fields.get("citizen_name", ""), id_number, when)
-                ticket.number = next_ticket_number(when)
+                ticket.number = number or next_ticket_number(when)
                 new_ticket.write()
                 created.object_id, created.object_repr = str(ticket.pk), str(ticket)
                 if trail:
