@@ -37,6 +37,13 @@ class _Stream:
         closed.append("stream")
 
 
+def _late(start_response: Any) -> Iterator[bytes]:
+    """A generator application that calls start_response only when first iterated."""
+    start_response("202 Accepted", [("Content-Type", "text/plain")])
+    yield b"late "
+    yield b"start"
+
+
 def app(environ: dict[str, Any], start_response: Any) -> Any:
     path = environ["PATH_INFO"]
     body = environ["wsgi.input"].read()
@@ -47,6 +54,8 @@ def app(environ: dict[str, Any], start_response: Any) -> Any:
     if path == "/stream":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return _Stream([b"one,", b"", b"two,", b"three"])
+    if path == "/late":
+        return _late(start_response)
     if path == "/write":
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"written-")
@@ -97,12 +106,14 @@ def test_a_body_over_the_limit_and_a_chunked_body_stream_through_a2wsgi_whole(ba
     assert [c["input"] for c in calls] == ["Body", "Body"] and [c["length"] for c in calls] == [len(big), 6]
 
 
-def test_a_streaming_answer_is_sent_in_chunks_and_closed(base: str) -> None:
+def test_a_streaming_answer_is_sent_in_chunks_and_closed_even_when_started_late(base: str) -> None:
     closed.clear()
     with httpx.stream("GET", base + "/stream") as r:
         parts = list(r.iter_raw())
     assert r.status_code == 200 and b"".join(parts) == b"one,two,three"
     assert closed == ["stream"]
+    late = httpx.get(base + "/late")
+    assert late.status_code == 202 and late.content == b"late start"
 
 
 def test_the_write_callable_head_and_an_application_error(base: str) -> None:

@@ -119,19 +119,20 @@ class WSGIBridge:
         def out(message: dict[str, Any]) -> None:
             asyncio.run_coroutine_threadsafe(send(message), loop).result()
 
-        head_sent = False
-        for chunk in iterable:
-            if not head_sent:
-                out({"type": "http.response.start", "status": started[0], "headers": started[1]})
-                head_sent = True
-                for early in written:
-                    out({"type": "http.response.body", "body": early, "more_body": True})
-            if chunk:
-                out({"type": "http.response.body", "body": chunk, "more_body": True})
-        if not head_sent:
+        def head() -> None:  # with the first chunk: a WSGI app may call start_response late
             out({"type": "http.response.start", "status": started[0], "headers": started[1]})
             for early in written:
                 out({"type": "http.response.body", "body": early, "more_body": True})
+
+        head_sent = False
+        for chunk in iterable:
+            if not head_sent:
+                head()
+                head_sent = True
+            if chunk:
+                out({"type": "http.response.body", "body": chunk, "more_body": True})
+        if not head_sent:
+            head()
         out({"type": "http.response.body", "body": b""})
         return None, None, b""
 
