@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from hotline.accounts import actions as account_actions
@@ -180,3 +183,26 @@ def _cheap_password_hashing(settings: Any) -> None:
 def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
     """Attachments and recordings written by a test land in its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def run_together(functions: list[Callable[[], Any]]) -> list[Any]:
+    """Run the functions in threads released at the same moment (each with its own
+    database connection, closed after); their results, or the exceptions they raised."""
+    barrier = threading.Barrier(len(functions))
+    results: list[Any] = [None] * len(functions)
+
+    def worker(i: int, fn: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[i] = fn()
+        except Exception as exc:  # collected and asserted by the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(functions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results

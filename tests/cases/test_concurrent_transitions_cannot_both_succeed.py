@@ -5,7 +5,6 @@ when many call-takers register at once. Real threads, real database connections.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,30 +13,9 @@ from django.db import connection
 from hotline.cases import actions
 from hotline.cases.models import Ticket
 from hotline.lib.errors import IllegalTransition
-from tests.conftest import People, Tree, ticket_input
+from tests.conftest import People, Tree, run_together, ticket_input
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(functions: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(functions))
-    results: list[Any] = [None] * len(functions)
-
-    def worker(i: int, fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn()
-        except Exception as exc:  # collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(functions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_two_sign_for_requests_at_once_one_wins(people: People, tree: Tree) -> None:

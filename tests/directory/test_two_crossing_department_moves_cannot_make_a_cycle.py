@@ -6,40 +6,14 @@ queue on the root rows' locks)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connection
 
 from hotline.directory import actions
 from hotline.directory.models import Department
 from hotline.lib.errors import InvalidInput
-from tests.conftest import People, Tree
+from tests.conftest import People, Tree, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(functions: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(functions))
-    results: list[Any] = [None] * len(functions)
-
-    def worker(i: int, fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn()
-        except Exception as exc:  # collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(functions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_crossing_moves_one_wins_one_is_told_cycle(people: People, tree: Tree) -> None:

@@ -7,7 +7,6 @@ threads, real database connections; the interleaving where both checks pass is f
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,30 +16,9 @@ from hotline.audit.models import AuditEntry
 from hotline.directory import actions
 from hotline.directory.models import Citizen
 from hotline.lib.errors import InvalidInput
-from tests.conftest import People
+from tests.conftest import People, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(functions: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(functions))
-    results: list[Any] = [None] * len(functions)
-
-    def worker(i: int, fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn()
-        except Exception as exc:  # collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(functions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def both_checks_pass_first(monkeypatch: pytest.MonkeyPatch) -> None:
