@@ -7,11 +7,11 @@ bridge: tests/web/test_http_through_uvicorn_registers_exports_and_moves_large_fi
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -125,10 +125,8 @@ def test_the_write_callable_head_and_an_application_error(base: str) -> None:
 
 
 def test_concurrent_requests_each_get_their_own_answer(base: str) -> None:
-    async def many() -> list[tuple[int, bytes]]:
-        async with httpx.AsyncClient(base_url=base) as client:
-            rs = await asyncio.gather(*(client.post("/echo", content=f"request {i}".encode()) for i in range(40)))
-            return [(r.status_code, r.content) for r in rs]
-
-    got = asyncio.run(many())
+    # threads, not asyncio.run: other tests of the session may leave an event loop set
+    with httpx.Client(base_url=base) as client, ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda i: (lambda r: (r.status_code, r.content))(client.post("/echo", content=f"request {i}".encode())),
+                            range(40)))
     assert got == [(201, f"request {i}".encode()[::-1]) for i in range(40)]
