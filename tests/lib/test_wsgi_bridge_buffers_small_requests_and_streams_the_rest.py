@@ -111,6 +111,9 @@ def test_a_streaming_answer_is_sent_in_chunks_and_closed_even_when_started_late(
     with httpx.stream("GET", base + "/stream") as r:
         parts = list(r.iter_raw())
     assert r.status_code == 200 and b"".join(parts) == b"one,two,three"
+    deadline = time.monotonic() + 5  # closed by the worker just after the last chunk went out
+    while not closed and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert closed == ["stream"]
     late = httpx.get(base + "/late")
     assert late.status_code == 202 and late.content == b"late start"

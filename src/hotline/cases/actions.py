@@ -94,10 +94,6 @@ def next_ticket_number(now: dt.datetime) -> str:
     return f"{day:%Y%m%d}{value:05d}"
 
 
-#: random bytes at or above this value are dropped, so every character is equally likely
-_QUERY_CODE_BYTE_LIMIT = 256 - 256 % len(QUERY_CODE_ALPHABET)
-
-
 def number_ahead(now: dt.datetime) -> str | None:
     """On PostgreSQL, called outside any transaction: the next number, taken in a short
     transaction of its own before the registration's; otherwise None (the number is
@@ -128,6 +124,10 @@ def number_ahead(now: dt.datetime) -> str | None:
         )
         (value,) = cursor.fetchone()
     return f"{day:%Y%m%d}{value:05d}"
+
+
+#: random bytes at or above this value are dropped, so every character is equally likely
+_QUERY_CODE_BYTE_LIMIT = 256 - 256 % len(QUERY_CODE_ALPHABET)
 
 
 def new_query_code() -> str:

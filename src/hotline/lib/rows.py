@@ -195,8 +195,6 @@ def sql_params(model: type[models.Model], obj: models.Model, *, using: str = "de
     return sql, _params(obj, spec, connections[using])
 
 
-
-
 _Build = tuple[list[tuple[str, str, models.Field[Any, Any], bool]], bool]
 _builds: dict[type[models.Model], _Build] = {}
 
@@ -206,12 +204,13 @@ def build(model: type[models.Model], **values: Any) -> Any:
 
     Django's keyword path looks every concrete field up in the keywords, raising and
     catching a ``KeyError`` for each one not given, and sends ``pre_init``/``post_init``
-    (68 µs for a ticket against 32 µs positionally, docs/benchmarks.md). Here each
+    (68 µs for a ticket; 24 µs here, docs/cases.md "Registration"). Here each
     field takes its given value or its default, in field order; a related object given
     by field name sets the id and is cached, as ``model(**values)`` does. When nothing
     listens to ``pre_init``/``post_init`` for the model, the values are set on a new
     instance directly (what ``Model.__init__`` does for a new row); otherwise they go
-    to ``Model.__init__`` positionally. Field names or ``attname``s only (no
+    to ``Model.__init__`` positionally (decided at each model's first build: fields
+    that listen, such as ``ImageField``, connect when their class is prepared). Field names or ``attname``s only (no
     properties); a test compares the result with ``model(**values)`` field by field."""
     plan = _builds.get(model)
     if plan is None:
