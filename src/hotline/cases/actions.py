@@ -80,13 +80,18 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
 # --- numbers ----------------------------------------------------------------------
 
 
-def next_ticket_number(now: dt.datetime) -> str:
+def next_ticket_number(now: dt.datetime, *, no_flush_wait: bool = False) -> str:
     """YYYYMMDD + at least 5 digits, unique under concurrency: one atomic upsert
-    (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, SQLite ≥ 3.35 and PostgreSQL)."""
+    (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, SQLite ≥ 3.35 and PostgreSQL).
+    ``no_flush_wait`` (PostgreSQL, autocommit only: ``number_ahead``) turns
+    ``synchronous_commit`` off for the statement's own transaction."""
     day = timezone.localtime(now).date()
+    source = "VALUES (%s, 1)"
+    if no_flush_wait:
+        source = "SELECT %s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait"
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO cases_ticketsequence (day, last) VALUES (%s, 1) "
+            f"INSERT INTO cases_ticketsequence (day, last) {source} "
             "ON CONFLICT (day) DO UPDATE SET last = cases_ticketsequence.last + 1 RETURNING last",
             [day],
         )
@@ -114,16 +119,7 @@ def number_ahead(now: dt.datetime) -> str | None:
     unique, not gap-free."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
-    day = timezone.localtime(now).date()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "WITH no_flush_wait AS (SELECT set_config('synchronous_commit', 'off', true)) "
-            "INSERT INTO cases_ticketsequence (day, last) SELECT %s, 1 FROM no_flush_wait "
-            "ON CONFLICT (day) DO UPDATE SET last = cases_ticketsequence.last + 1 RETURNING last",
-            [day],
-        )
-        (value,) = cursor.fetchone()
-    return f"{day:%Y%m%d}{value:05d}"
+    return next_ticket_number(now, no_flush_wait=True)
 
 
 #: random bytes at or above this value are dropped, so every character is equally likely

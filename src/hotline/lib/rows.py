@@ -195,7 +195,7 @@ def sql_params(model: type[models.Model], obj: models.Model, *, using: str = "de
     return sql, _params(obj, spec, connections[using])
 
 
-_Build = tuple[list[tuple[str, str, models.Field[Any, Any], bool]], bool]
+_Build = tuple[list[tuple[str, str, models.Field[Any, Any], bool]], list[str], bool]
 _builds: dict[type[models.Model], _Build] = {}
 
 
@@ -216,8 +216,8 @@ def build(model: type[models.Model], **values: Any) -> Any:
     if plan is None:
         fields = [(f.name, f.attname, f, bool(f.is_relation and f.many_to_one)) for f in model._meta.concrete_fields]
         direct = not (pre_init.has_listeners(model) or post_init.has_listeners(model))
-        plan = _builds[model] = (fields, direct)
-    fields, direct = plan
+        plan = _builds[model] = (fields, [attname for _, attname, _, _ in fields], direct)
+    fields, attnames, direct = plan
     args: list[Any] = []
     related: list[tuple[models.Field[Any, Any], Any]] = []
     for name, attname, field, to_one in fields:
@@ -234,7 +234,7 @@ def build(model: type[models.Model], **values: Any) -> Any:
     if direct:
         instance = model.__new__(model)
         instance._state = ModelState()
-        instance.__dict__.update(zip([attname for _, attname, _, _ in fields], args))
+        instance.__dict__.update(zip(attnames, args))
     else:
         instance = model(*args)
     for field, obj in related:
