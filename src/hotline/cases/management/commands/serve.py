@@ -1,9 +1,13 @@
 """``hotline serve``: the embedded default. Creates the data folder and the
 database on first run (``migrate`` every time: it is idempotent), then supervises
-the web and worker processes. ``hotline web`` (``--web-only``) runs uvicorn alone."""
+the web and worker processes. ``hotline web`` (``--web-only``) runs uvicorn alone:
+one process, or ``HOTLINE_WEB_WORKERS`` processes sharing the port through
+``lib/shared_port`` (each with a listening socket of its own, so the kernel spreads
+connections evenly; uvicorn's own ``--workers`` off Linux)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from typing import Any
@@ -13,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
+from hotline.lib import shared_port
 from hotline.lib.supervisor import ChildSpec, Supervisor
 
 DEFAULT_LISTEN = "127.0.0.1:8000"
@@ -65,6 +70,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-pbx", action="store_true", help="do not start the telephony engine (or HOTLINE_PBX_ENABLED=false)")
         parser.add_argument("--web-only", action="store_true", help="run uvicorn in this process, nothing else (hotline web)")
         parser.add_argument("--stop-timeout", type=float, default=10.0, help="seconds to wait for children on shutdown")
+        # One of several web processes started by `hotline web` (lib/shared_port).
+        parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
     def log(self, line: str) -> None:
         self.stdout.write(line)
@@ -73,10 +80,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         host, port = opts["host"], opts["port"]
         if opts["web_only"]:
-            import uvicorn
-
-            uvicorn.run("hotline.asgi:application", host=host, port=port, log_level=os.environ.get("HOTLINE_LOG_LEVEL", "info").lower(), lifespan="off",
-                        workers=settings.HOTLINE_WEB_WORKERS)
+            self.web(host, port, reuse_port=opts["reuse_port"], stop_timeout=opts["stop_timeout"])
             return
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         self.stdout.write(f"数据目录 / data dir: {settings.DATA_DIR}")
@@ -88,3 +92,27 @@ class Command(BaseCommand):
         self.stdout.flush()
         supervisor = Supervisor(child_specs(host, port, worker=not opts["no_worker"], pbx=not opts["no_pbx"]), stop_timeout=opts["stop_timeout"], log=self.log)
         supervisor.run()
+
+    def web(self, host: str, port: int, *, reuse_port: bool, stop_timeout: float) -> None:
+        """``hotline web``: uvicorn in this process; or, for ``HOTLINE_WEB_WORKERS``
+        above one on Linux, a supervisor over that many ``--reuse-port`` children,
+        each listening on a socket of its own in the port's ``SO_REUSEPORT`` group."""
+        import uvicorn
+
+        log_level = os.environ.get("HOTLINE_LOG_LEVEL", "info").lower()
+        workers = settings.HOTLINE_WEB_WORKERS
+        if reuse_port:
+            sock = shared_port.listener(host, port)
+            config = uvicorn.Config("hotline.asgi:application", host=host, port=port, log_level=log_level, lifespan="off")
+            uvicorn.Server(config).run(sockets=[sock])
+            return
+        if workers == 1 or not shared_port.available():
+            uvicorn.run("hotline.asgi:application", host=host, port=port, log_level=log_level, lifespan="off", workers=workers)
+            return
+        try:
+            shared_port.check_free(host, port)
+        except OSError as exc:
+            raise CommandError(f"{host}:{port}: {exc.strerror} (端口已被占用 / the port is taken)") from exc
+        argv = _hotline("web", "--host", host, "--port", str(port), "--reuse-port")
+        specs = [ChildSpec(f"web-{n}", argv) for n in range(1, workers + 1)]
+        Supervisor(specs, stop_timeout=stop_timeout, log=self.log).run()
