@@ -159,8 +159,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Channel layer: in-memory on the embedded default, Redis when several web processes run.
 REDIS_URL = envstr("REDIS_URL")
-# uvicorn worker processes of `hotline web`/`serve`. More than one needs REDIS_URL, or
-# live updates reach only the browsers connected to the process that made the change.
+# Processes of `hotline web`/`serve`, each with its own listening socket on the port
+# (lib/shared_port). More than one needs REDIS_URL for the PBX's call events (screen
+# pops): the PBX posts each to one web process, and the agent's browser may be on
+# another. Ticket updates reach every process through the event table (web/live.py).
 HOTLINE_WEB_WORKERS = envint("HOTLINE_WEB_WORKERS", 1, minimum=1)
 # Threads per web process running Django's (sync) request handler (hotline/asgi.py).
 HOTLINE_WEB_THREADS = envint("HOTLINE_WEB_THREADS", 8, minimum=1)
