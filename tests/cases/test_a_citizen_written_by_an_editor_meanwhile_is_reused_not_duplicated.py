@@ -1,8 +1,8 @@
 """A call-taker records a citizen in the directory while, at the same moment, a ticket
-with that phone is registered or corrected to it. The directory write takes no
-advisory lock, so on PostgreSQL the ticket's look-ups miss the uncommitted row and its
-INSERT meets ``citizen_phone_unique``: the ticket's write tries again and links the
-editor's citizen (SQLite's write lock makes the ticket wait and find it at once).
+with that phone is registered or corrected to it. On PostgreSQL the ticket's look-up
+misses the uncommitted row and its INSERT meets ``citizen_phone_unique``: it waits for
+the editor's commit, writes nothing (``ON CONFLICT DO NOTHING``) and links the editor's
+citizen (SQLite's write lock makes the ticket wait and find it at once).
 Either way: one citizen, the ticket on it, no error. Real threads and connections."""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """``lib.rows.insert`` (the registration path's plain INSERTs) writes, column by
 column, what Django's own ``save`` writes for the same instance, and announces the
-rows with ``post_save`` as ``save`` does."""
+rows with ``post_save`` as ``save`` does; ``insert_unless`` writes nothing over a row
+with the same unique values."""
 
 from __future__ import annotations
 
@@ -99,6 +100,29 @@ def test_insert_refuses_saved_or_mixed_instances(people: People) -> None:
         rows.insert([c])
     with pytest.raises(ValueError):
         rows.insert([Citizen(phone="13800000005"), Source(code="x", name="x")])
+
+
+def test_insert_unless_writes_a_new_row_and_nothing_over_an_existing_one(people: People) -> None:
+    seen: list[Any] = []
+
+    def receiver(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_save.connect(receiver, sender=Citizen)
+    try:
+        first = Citizen(phone="13800000006", name="甲", tags=["VIP"])
+        assert rows.insert_unless(first, ("phone",)) is True
+        assert first.pk is not None and not first._state.adding
+        second = Citizen(phone="13800000006", name="乙")
+        assert rows.insert_unless(second, ("phone",)) is False
+        assert second.pk is None and second._state.adding
+    finally:
+        post_save.disconnect(receiver, sender=Citizen)
+    assert seen == [first]
+    stored = Citizen.objects.get(phone="13800000006")
+    assert (stored.pk, stored.name, stored.tags) == (first.pk, "甲", ["VIP"])
+    with pytest.raises(ValueError):
+        rows.insert_unless(first, ("phone",))
 
 
 def test_first_by_reads_what_the_orm_reads(people: People) -> None:

@@ -246,9 +246,6 @@ def check_ticket_fields(data: Mapping[str, Any], *, partial: bool = False) -> di
 CITIZEN_AUDIT_FIELDS = ["name", "phone", "other_phones", "id_number", "address", "tags"]
 
 
-#: First key of the PostgreSQL advisory lock that queues registrations of one new phone.
-CITIZEN_PHONE_LOCK = 12345
-
 
 def _citizen_lookup(phone: str) -> Citizen | None:
     return rows.first_by(Citizen, "phone", phone)  # type: ignore[no-any-return]
@@ -260,24 +257,22 @@ def _citizen_for(actor: User | None, phone: str, name: str, id_number: str, when
     its own). Call inside the registration's transaction.
 
     One citizen per phone even when two first calls from one number are registered at
-    the same moment: on SQLite the transaction holds the database's write lock from its
-    BEGIN IMMEDIATE, so look-up and insert cannot interleave; on PostgreSQL a phone that
-    is not found is looked up again under a transaction-scoped advisory lock on that
-    phone, so the second registration waits for the first to commit and finds its row.
-    Writers that take no such lock (``directory.actions``) meet the unique constraint
-    ``citizen_phone_unique``: the INSERT here then raises IntegrityError, and the caller
-    tries again (registration retries; ``_citizen_in_savepoint``).
+    the same moment: a phone that is not found is inserted with ``ON CONFLICT (phone) DO
+    NOTHING`` (``citizen_phone_unique``). On PostgreSQL the second registration's INSERT
+    waits for the first to commit, writes nothing, and the look-up that follows finds
+    the first one's row; on SQLite the transaction holds the write lock from its BEGIN
+    IMMEDIATE, so look-up and insert cannot interleave. Two statements for a new
+    citizen (an advisory lock and a second look-up before it took four).
     """
     citizen = _citizen_lookup(phone)
-    if citizen is None and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CITIZEN_PHONE_LOCK, phone])
-        citizen = _citizen_lookup(phone)
     if citizen is None:
-        citizen = rows.build(Citizen, phone=phone, name=name, id_number=id_number)
-        rows.insert([citizen])
-        changes = audit.diff({}, audit.snapshot(citizen, CITIZEN_AUDIT_FIELDS))
-        return citizen, [audit.entry(actor, "citizen.create", citizen, changes=changes, at=when)]
+        new = rows.build(Citizen, phone=phone, name=name, id_number=id_number)
+        if rows.insert_unless(new, ("phone",)):
+            changes = audit.diff({}, audit.snapshot(new, CITIZEN_AUDIT_FIELDS))
+            return new, [audit.entry(actor, "citizen.create", new, changes=changes, at=when)]
+        citizen = _citizen_lookup(phone)
+        if citizen is None:  # the other writer's row went again (deleted or merged away)
+            raise IntegrityError(f"citizen {phone!r}: inserted by another writer and gone again")
     before = audit.snapshot(citizen, CITIZEN_AUDIT_FIELDS)
     changed = []
     if name and not citizen.name:

@@ -137,13 +137,18 @@ class Insert:
         # Rows come back in VALUES order on SQLite and PostgreSQL for a single multi-row
         # INSERT into a table with an auto-incremented key (ids ascend in that order).
         ids.sort()
-        for obj, pk in zip(objs, ids):
-            obj.pk = pk
-            obj._state.adding = False
-            obj._state.db = using
-        if signal:
-            for obj in objs:
-                post_save.send(sender=self.model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+        _saved(objs, ids, using, signal)
+
+
+def _saved(objs: Sequence[models.Model], ids: Sequence[Any], using: str, signal: bool) -> None:
+    """Mark freshly inserted instances saved with their new keys, as ``save`` does."""
+    for obj, pk in zip(objs, ids):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = using
+    if signal:
+        for obj in objs:
+            post_save.send(sender=type(obj), instance=obj, created=True, update_fields=None, raw=False, using=using)
 
 
 def insert(objs: Sequence[models.Model], *, using: str = "default", signal: bool = True) -> None:
@@ -151,6 +156,25 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", signal: bool
     primary keys and mark them saved; send ``post_save(created=True)`` for each."""
     if objs:
         Insert(objs, using=using).run(signal=signal)
+
+
+def insert_unless(obj: models.Model, unless: tuple[str, ...], *, using: str = "default", signal: bool = True) -> bool:
+    """INSERT one new instance unless a row with the same values in ``unless`` (the
+    fields of a unique constraint) exists: ``ON CONFLICT (…) DO NOTHING``. True, the
+    instance saved and ``post_save`` sent; or False, nothing written and the instance
+    left unsaved. On PostgreSQL a conflicting row of a transaction still running makes
+    the INSERT wait for that transaction, as the unique index does for any writer."""
+    if obj.pk is not None:
+        raise ValueError("insert_unless() takes a new instance")
+    connection = connections[using]
+    sql, spec = _plan(type(obj), using, 1, unless)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(obj, spec, connection))
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    _saved([obj], [row[0]], using, signal)
+    return True
 
 
 _PROBE = "\x00hotline-probe\x00"
