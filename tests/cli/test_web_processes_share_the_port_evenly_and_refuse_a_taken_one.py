@@ -130,6 +130,7 @@ def test_a_burst_of_connections_is_spread_over_both_processes_and_sigterm_stops_
             c.close()
         output = stop(proc)
     assert proc.returncode == 0, output
+    assert f"web server at http://127.0.0.1:{port}/: 2 个进程 / processes" in output, output
     assert "[web-1] 已停止" in output and "[web-2] 已停止" in output, output
     for pid in workers:
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"

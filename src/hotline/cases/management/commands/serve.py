@@ -32,6 +32,10 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
 def _hotline(*args: str) -> list[str]:
     return [sys.executable, "-m", "hotline.cli", *args]
 
@@ -87,8 +91,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("数据库已是最新 / database schema is up to date")
         connections.close_all()  # the children open their own
-        shown = f"[{host}]" if ":" in host else host
-        self.stdout.write(self.style.SUCCESS(f"热线平台已启动 / hotline running at http://{shown}:{port}/  (Ctrl-C 停止 / to stop)"))
+        self.stdout.write(self.style.SUCCESS(f"热线平台已启动 / hotline running at {_url(host, port)}  (Ctrl-C 停止 / to stop)"))
         self.stdout.flush()
         supervisor = Supervisor(child_specs(host, port, worker=not opts["no_worker"], pbx=not opts["no_pbx"]), stop_timeout=opts["stop_timeout"], log=self.log)
         supervisor.run()
@@ -115,4 +118,5 @@ class Command(BaseCommand):
             raise CommandError(f"{host}:{port}: {exc.strerror} (端口已被占用 / the port is taken)") from exc
         argv = _hotline("web", "--host", host, "--port", str(port), "--reuse-port")
         specs = [ChildSpec(f"web-{n}", argv) for n in range(1, workers + 1)]
+        self.log(f"网页服务 / web server at {_url(host, port)}: {workers} 个进程 / processes (Ctrl-C 停止 / to stop)")
         Supervisor(specs, stop_timeout=stop_timeout, log=self.log).run()
