@@ -1,7 +1,7 @@
 """``hotline web`` with ``HOTLINE_WEB_WORKERS=2`` on Linux: two processes, each
 with a listening socket of its own on the one port (lib/shared_port). A burst of
 keep-alive connections is spread over both (uvicorn's shared socket let one process
-take all 16 of a load generator's connections in about one run of three); a port
+take all 16 of a load generator's connections in 2 of 15 runs); a port
 some other program listens on is refused at once; SIGTERM stops both processes."""
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 uvicorn's ``--workers`` gives every process the same listening socket. Each one's
 event loop accepts every connection that is waiting when it wakes, so a burst of
-keep-alive connections (a reverse proxy's pool, a load generator) often lands on
-one process: seen as 16 connections to one process and none to the other, with
-one core busy and the other idle and a third less throughput.
+keep-alive connections (a reverse proxy's pool, a load generator) can land on one
+process: seen in 2 of 15 benchmark runs as 16 connections to one process and none to
+the other, one core busy, the other idle, and a third less throughput.
 
 With ``SO_REUSEPORT`` (Linux) each process binds a socket of its own and the
 kernel spreads new connections over the listening sockets by a hash of the
