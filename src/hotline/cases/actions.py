@@ -246,7 +246,6 @@ def check_ticket_fields(data: Mapping[str, Any], *, partial: bool = False) -> di
 CITIZEN_AUDIT_FIELDS = ["name", "phone", "other_phones", "id_number", "address", "tags"]
 
 
-
 def _citizen_lookup(phone: str) -> Citizen | None:
     return rows.first_by(Citizen, "phone", phone)  # type: ignore[no-any-return]
 
