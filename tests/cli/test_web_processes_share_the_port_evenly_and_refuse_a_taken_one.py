@@ -19,15 +19,9 @@ from pathlib import Path
 import pytest
 
 from hotline.lib import shared_port
-from tests.cli._run import cli_env
+from tests.cli._run import cli_env, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not shared_port.available(), reason="SO_REUSEPORT balancing is Linux only")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def children(pid: int) -> list[int]:

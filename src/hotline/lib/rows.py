@@ -234,8 +234,9 @@ def build(model: type[models.Model], **values: Any) -> Any:
     listens to ``pre_init``/``post_init`` for the model, the values are set on a new
     instance directly (what ``Model.__init__`` does for a new row); otherwise they go
     to ``Model.__init__`` positionally (decided at each model's first build: fields
-    that listen, such as ``ImageField``, connect when their class is prepared). Field names or ``attname``s only (no
-    properties); a test compares the result with ``model(**values)`` field by field."""
+    that listen, such as ``ImageField``, connect when their class is prepared). Field
+    names or ``attname``s only (no properties); a test compares the result with
+    ``model(**values)`` field by field."""
     plan = _builds.get(model)
     if plan is None:
         fields = [(f.name, f.attname, f, bool(f.is_relation and f.many_to_one)) for f in model._meta.concrete_fields]

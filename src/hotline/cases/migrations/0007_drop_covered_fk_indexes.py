@@ -25,15 +25,15 @@ COVERED = [
 
 
 def drop(apps: Any, schema_editor: Any) -> None:
+    q = schema_editor.quote_name
     for table, column in COVERED:
-        name = schema_editor._create_index_name(table, [column], suffix="")
-        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
+        schema_editor.execute(f"DROP INDEX IF EXISTS {q(schema_editor._create_index_name(table, [column], suffix=''))}")
 
 
 def create(apps: Any, schema_editor: Any) -> None:
+    q = schema_editor.quote_name
     for table, column in COVERED:
         name = schema_editor._create_index_name(table, [column], suffix="")
-        q = schema_editor.quote_name
         schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(table)} ({q(column)})")
 
 

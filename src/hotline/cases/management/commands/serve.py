@@ -57,8 +57,8 @@ def child_specs(host: str, port: int, *, worker: bool = True, pbx: bool = True) 
         specs.append(ChildSpec("worker", _hotline("worker"), env))
     if pbx and pbx_available():
         # The pbx posts screen-pop events to this web process (telephony.cti).
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
-        specs.append(ChildSpec("pbx", _hotline("pbx"), {**env, "HOTLINE_CTI_URL": settings.HOTLINE_CTI_URL or f"http://{shown}:{port}/api/telephony/cti/events"}))
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        specs.append(ChildSpec("pbx", _hotline("pbx"), {**env, "HOTLINE_CTI_URL": settings.HOTLINE_CTI_URL or f"{_url(local, port)}api/telephony/cti/events"}))
     return specs
 
 
